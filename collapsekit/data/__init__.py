@@ -1,0 +1,34 @@
+"""Benchmark datasets with known modes, registered by name.
+
+All built-ins are registered here, in one place.
+"""
+
+from __future__ import annotations
+
+from collapsekit.data.base import Dataset, check_samples
+from collapsekit.data.mixtures import GaussianMixture, grid, ring
+from collapsekit.data.registry import get_dataset, list_datasets, parse_spec, register_dataset
+
+
+def _ring8(modes: int = 8, radius: float = 2.0, std: float = 0.02) -> GaussianMixture:
+    return ring(modes=modes, radius=radius, std=std, name="ring8")
+
+
+def _grid25(side: int = 5, spacing: float = 2.0, std: float = 0.05) -> GaussianMixture:
+    return grid(side=side, spacing=spacing, std=std, name="grid25")
+
+
+register_dataset("ring8", _ring8, "8 Gaussians on a circle of radius 2, std 0.02 (2-D)")
+register_dataset("grid25", _grid25, "25 Gaussians on the grid {-4,-2,0,2,4}^2, std 0.05 (2-D)")
+
+__all__ = [
+    "Dataset",
+    "GaussianMixture",
+    "check_samples",
+    "get_dataset",
+    "grid",
+    "list_datasets",
+    "parse_spec",
+    "register_dataset",
+    "ring",
+]

@@ -1,0 +1,41 @@
+"""Result keys: the names every metric, history row, summary and report share.
+
+Later work and reports rely on these strings; import the constants rather than
+typing the names.
+"""
+
+from __future__ import annotations
+
+# Mode metrics (known modes).
+MODES_CAPTURED = "modes_captured"  # modes with >= 1 high-quality sample (VEEGAN, PacGAN)
+MODES_TOTAL = "modes_total"  # number of modes of the dataset
+MODES_COVERED = "modes_covered"  # robust count: modes holding >= min_share of their expected samples
+HIGH_QUALITY_FRAC = "high_quality_frac"  # share of samples within the quality radius of a mode
+MODE_COUNTS = "mode_counts"  # high-quality samples per mode (list of ints)
+MODE_KL = "mode_kl"  # KL(histogram of high-quality samples || true weights), nats
+NUM_SAMPLES = "num_samples"  # samples the metrics were computed on
+
+# Discriminator equilibrium (window statistics of sigmoid(D)).
+D_REAL = "d_real"  # mean sigmoid(D(x)) over the window
+D_FAKE = "d_fake"  # mean sigmoid(D(G(z))) over the window
+D_GAP = "d_gap"  # d_real - d_fake
+D_REAL_STD = "d_real_std"  # spread of per-step d_real over the window
+D_FAKE_STD = "d_fake_std"  # spread of per-step d_fake over the window
+
+# Feature metrics (filled by the metrics layer).
+FID = "fid"
+KID = "kid"
+KID_STD = "kid_std"
+INCEPTION_SCORE = "inception_score"
+INCEPTION_SCORE_STD = "inception_score_std"
+PRECISION = "precision"
+RECALL = "recall"
+DENSITY = "density"
+COVERAGE = "coverage"
+NDB = "ndb"
+NDB_FRAC = "ndb_frac"
+SUPPORT_ESTIMATE = "support_estimate"
+
+# History bookkeeping.
+STEP = "step"
+ELAPSED_SECONDS = "elapsed_s"
