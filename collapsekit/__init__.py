@@ -1,1 +1,36 @@
-"""collapsekit."""
+"""collapsekit: tells whether, when and how a GAN's generator collapses.
+
+Example:
+    >>> import collapsekit
+    >>> ring = collapsekit.get_dataset("ring8")
+    >>> collapsekit.mode_metrics(ring.sample(2500), ring)["modes_captured"]
+    8
+"""
+
+from __future__ import annotations
+
+from collapsekit.data import Dataset, get_dataset, list_datasets, register_dataset
+from collapsekit.errors import CollapsekitError, RunFolderError
+from collapsekit.metrics import ModeCoverage, keys, mode_kl, mode_metrics, window_statistics
+from collapsekit.monitor import Monitor, Summary
+from collapsekit.runs import RunDir, load_runs
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CollapsekitError",
+    "Dataset",
+    "ModeCoverage",
+    "Monitor",
+    "RunDir",
+    "RunFolderError",
+    "Summary",
+    "get_dataset",
+    "keys",
+    "list_datasets",
+    "load_runs",
+    "mode_kl",
+    "mode_metrics",
+    "register_dataset",
+    "window_statistics",
+]

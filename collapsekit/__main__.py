@@ -1,0 +1,3 @@
+from collapsekit.cli import main
+
+main()

@@ -1,0 +1,65 @@
+"""Shared CLI helpers: one-line errors with exit code 2, logging set-up, number formatting."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+from collections.abc import Callable
+from typing import TypeVar
+
+import click
+
+from collapsekit.errors import CollapsekitError
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+class CommandError(click.UsageError):
+    """A problem the user can fix: printed as one line, exit code 2 (click's usage-error code)."""
+
+    def show(self, file=None) -> None:  # one line, no usage block
+        click.echo(f"Error: {self.format_message()}", err=True, file=file)
+
+
+def clear_errors(command: F) -> F:
+    """Turn library errors (CollapsekitError, OSError on user paths) into one-line exit-2 errors."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except CollapsekitError as error:
+            raise CommandError(str(error)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+def format_value(value: object) -> str:
+    """Human formatting for a metric value in tables."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "n/a"
+        return f"{value:.4g}" if abs(value) < 1e5 else f"{value:.3e}"
+    if isinstance(value, (list, tuple)):
+        return " ".join(format_value(v) for v in value)
+    return str(value)
+
+
+def format_table(rows: list[tuple[str, object]]) -> str:
+    """Two-column key/value table as text."""
+    if not rows:
+        return ""
+    width = max(len(key) for key, _ in rows)
+    return "\n".join(f"  {key:<{width}}  {format_value(value)}" for key, value in rows)

@@ -1,0 +1,146 @@
+"""``collapsekit run``: train a bundled reference GAN on a benchmark, watch it, store the run."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from pathlib import Path
+
+import click
+
+from collapsekit.cli.common import CommandError, clear_errors, format_table
+from collapsekit.metrics import keys
+from collapsekit.monitor import Summary
+from collapsekit.runs import ensure_writable_folder
+
+SUMMARY_KEYS = (
+    keys.MODES_CAPTURED,
+    keys.MODES_COVERED,
+    keys.MODES_TOTAL,
+    keys.HIGH_QUALITY_FRAC,
+    keys.MODE_KL,
+    keys.D_REAL,
+    keys.D_FAKE,
+    keys.D_GAP,
+)
+
+
+def _parse_options(values: tuple[str, ...]) -> dict:
+    options = {}
+    for item in values:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise CommandError(f"--option {item!r} is not key=value; write e.g. --option unroll_steps=5")
+        options[key.strip().replace("-", "_")] = _number(text.strip())
+    return options
+
+
+def _number(text: str) -> object:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(text.lower(), text)
+
+
+def default_run_name(model: str, data: str, seed: int) -> str:
+    """``<model>-<dataset>-seed<seed>-<timestamp>``, safe as a folder name."""
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    slug = re.sub(r"[^A-Za-z0-9_.=-]+", "_", data.replace(":", "_").replace(",", "_"))
+    return f"{model}-{slug}-seed{seed}-{stamp}"
+
+
+@click.command("run")
+@click.option("--model", default="vanilla", show_default=True, help="Reference trainer (see `collapsekit list`).")
+@click.option("--data", default="ring8", show_default=True, help="Dataset name with optional parameters, e.g. ring8:radius=1,std=0.01.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Random seed (non-negative integer).")
+@click.option("--steps", type=click.IntRange(min=1), default=None, help="Training steps  [default: 25000].")
+@click.option("--eval-every", type=click.IntRange(min=1), default=None, help="Steps between evaluations  [default: 1000].")
+@click.option("--eval-samples", type=click.IntRange(min=1), default=None, help="Samples per evaluation  [default: the dataset's protocol, 2500 for 2-D].")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Batch size of real and generated samples  [default: 512].")
+@click.option("--lr-generator", type=click.FloatRange(min=0, min_open=True), default=None, help="Adam learning rate of G  [default: 1e-3].")
+@click.option("--lr-discriminator", type=click.FloatRange(min=0, min_open=True), default=None, help="Adam learning rate of D  [default: 1e-4].")
+@click.option("--option", "options", multiple=True, metavar="KEY=VALUE", help="Model-specific option (repeatable), e.g. unroll_steps=5.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("runs"), show_default=True, help="Folder that receives the run folder.")
+@click.option("--name", default=None, help="Run folder name  [default: <model>-<data>-seed<seed>-<time>].")
+@click.option("--device", default="auto", show_default=True, help="auto (CUDA when available), cpu or cuda.")
+@click.option("--resume", "resume_dir", type=click.Path(path_type=Path), default=None, help="Continue the run in this folder from its last checkpoint (other options are read from it).")
+@click.option("--dry-run", is_flag=True, help="Smoke test: 20 steps, evaluation every 10, 500 samples.")
+@click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar with live metrics.")
+@clear_errors
+def run_command(**kwargs) -> None:
+    """Train a reference GAN on a benchmark with known modes, watch it and store the run.
+
+    \b
+    Examples:
+      collapsekit run --model vanilla --data ring8
+      collapsekit run --model vanilla --data grid25 --seed 3 --steps 5000 --eval-every 500 --out runs/
+      collapsekit run --resume runs/vanilla-ring8-seed0-20261124-101500
+    """
+    import reference_models  # the CLI is the one place that knows both packages
+
+    if kwargs["resume_dir"] is not None:
+        summary = _resume(reference_models, kwargs)
+    else:
+        summary = _start(reference_models, kwargs)
+    _print_summary(summary)
+
+
+def _start(reference_models, kwargs: dict) -> Summary:
+    config = _config(reference_models.TrainConfig, kwargs)
+    reference_models.build_trainer(config)  # validate everything before writing a folder
+    name = kwargs["name"] or default_run_name(config.model, config.data, config.seed)
+    ensure_writable_folder(kwargs["out"])
+    run_dir = kwargs["out"] / name
+    click.echo(f"Training {config.model} on {config.data} (seed {config.seed}, {config.steps:,} steps) -> {run_dir}", err=True)
+    return _interruptible(lambda: reference_models.train(config, run_dir, progress=kwargs["progress"]), run_dir)
+
+
+def _resume(reference_models, kwargs: dict) -> Summary:
+    from collapsekit.runs import RunDir
+
+    run_dir = kwargs["resume_dir"]
+    run = RunDir.open(run_dir)
+    summary = run.read_summary()
+    if summary is not None and summary.get("status") == "finished":
+        click.echo(f"{run_dir} already finished; nothing to resume.", err=True)
+        return Summary(**{k: summary[k] for k in ("status", "step", "metrics", "findings", "run_dir", "elapsed_s")})
+    click.echo(f"Resuming {run_dir}", err=True)
+    return _interruptible(lambda: reference_models.resume(run_dir, progress=kwargs["progress"]), run_dir)
+
+
+def _interruptible(start, run_dir: Path) -> Summary:
+    try:
+        return start()
+    except KeyboardInterrupt:
+        click.echo(f"\nInterrupted; what was measured is in {run_dir}. Continue with: collapsekit run --resume {run_dir}", err=True)
+        raise SystemExit(130) from None
+
+
+def _config(config_class, kwargs: dict):
+    values = {
+        "model": kwargs["model"],
+        "data": kwargs["data"],
+        "seed": kwargs["seed"],
+        "device": kwargs["device"],
+        "options": _parse_options(kwargs["options"]),
+    }
+    for name in ("steps", "eval_every", "eval_samples", "batch_size", "lr_generator", "lr_discriminator"):
+        if kwargs[name] is not None:
+            values[name] = kwargs[name]
+    if kwargs["dry_run"]:
+        values.update(steps=20, eval_every=10, eval_samples=500)
+    return config_class(**values)
+
+
+def _print_summary(summary: Summary) -> None:
+    metrics = summary.metrics
+    rows = [("status", summary.status), ("step", summary.step)]
+    rows += [(key, metrics[key]) for key in SUMMARY_KEYS if key in metrics]
+    rows.append(("time (s)", summary.elapsed_s))
+    click.echo("Summary")
+    click.echo(format_table(rows))
+    for finding in summary.findings:
+        click.echo(f"  finding: {finding.get('name')}: {finding.get('message', '')}")
+    click.echo(f"Run folder: {summary.run_dir}")
