@@ -137,7 +137,7 @@ class RunDir:
         text = io.StringIO()
         if new:
             text.write(",".join(EQUILIBRIUM_COLUMNS) + "\n")
-        np.savetxt(text, block, fmt=["%d", "%.9g", "%.9g"], delimiter=",")
+        np.savetxt(text, block, fmt=["%d", "%.17g", "%.17g"], delimiter=",")
         with open(path, "a", encoding="utf-8") as stream:
             stream.write(text.getvalue())
             stream.flush()

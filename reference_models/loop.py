@@ -82,6 +82,8 @@ def _run_steps(trainer: GANTrainer, monitor, sampler, progress: bool) -> collaps
                     return _diverged(trainer, monitor, sampler, step)
                 if monitor.due(step) or step == steps:
                     _show(bar, monitor, _evaluate(monitor, trainer, sampler, checkpoint))
+                    if monitor.diverged_at is not None:  # NaN samples or D outputs
+                        return monitor.close(status="diverged")
                 elif step % PROGRESS_EVERY == 0:
                     _show(bar, monitor, None)
     except KeyboardInterrupt:
@@ -92,7 +94,7 @@ def _run_steps(trainer: GANTrainer, monitor, sampler, progress: bool) -> collaps
 
 def _evaluate(monitor, trainer: GANTrainer, sampler, checkpoint: bool) -> dict:
     row = monitor.evaluate(trainer.step, sampler, force=True)
-    if checkpoint:
+    if checkpoint and monitor.diverged_at is None:  # never checkpoint a diverged state
         monitor.save_checkpoint(trainer.state_dict())
     return row
 

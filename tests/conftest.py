@@ -1,0 +1,28 @@
+"""Shared test fixtures: tiny training configs that finish in a second or two."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+# Tests compare numbers across runs; keep them on one thread so results are
+# identical however many cores the machine has and whatever else it is doing.
+torch.set_num_threads(1)
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+@pytest.fixture
+def tiny_config():
+    """A vanilla run small enough for unit tests (a fraction of a second per 10 steps)."""
+    from reference_models import TrainConfig
+
+    def make(**overrides) -> TrainConfig:
+        values = dict(
+            steps=40, eval_every=20, eval_samples=300, batch_size=64, z_dim=16, hidden=32, device="cpu"
+        )
+        values.update(overrides)
+        return TrainConfig(**values)
+
+    return make

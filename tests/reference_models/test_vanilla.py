@@ -1,0 +1,112 @@
+import math
+
+import pandas as pd
+import pytest
+import torch
+
+import reference_models
+from collapsekit.runs import RunDir
+from reference_models.training import GANTrainer
+
+VOLATILE = {"elapsed_s"}
+
+
+def metrics_of(summary):
+    """Metrics without timings, NaN made comparable (NaN != NaN)."""
+    return {
+        k: "nan" if isinstance(v, float) and math.isnan(v) else v
+        for k, v in summary.metrics.items()
+        if k not in VOLATILE
+    }
+
+
+def test_same_seed_same_metrics(tiny_config, tmp_path):
+    first = reference_models.train(tiny_config(seed=3), tmp_path / "a", progress=False)
+    second = reference_models.train(tiny_config(seed=3), tmp_path / "b", progress=False)
+    other = reference_models.train(tiny_config(seed=4), None, progress=False)
+    assert metrics_of(first) == metrics_of(second)
+    assert metrics_of(first) != metrics_of(other)
+    a = RunDir(tmp_path / "a").read_summary()["metrics"]
+    b = RunDir(tmp_path / "b").read_summary()["metrics"]
+    assert {k: a[k] for k in a if k not in VOLATILE} == {k: b[k] for k in b if k not in VOLATILE}
+
+
+def test_run_folder_holds_everything(tiny_config, tmp_path):
+    summary = reference_models.train(tiny_config(), tmp_path / "run", progress=False)
+    run = RunDir.open(tmp_path / "run")
+    assert summary.status == "finished" and summary.step == 40
+    history = run.read_history()
+    assert history["step"].tolist() == [0, 20, 40]  # initial, every eval_every, final
+    assert history["num_samples"].tolist() == [300, 300, 300]
+    equilibrium = run.read_equilibrium()
+    assert equilibrium["step"].tolist() == list(range(1, 41))  # one row per step
+    assert equilibrium[["d_real", "d_fake"]].apply(lambda c: c.between(0, 1).all()).all()
+    samples = run.read_samples()
+    assert samples["final"].shape == (300, 2)
+    assert sorted(samples) == ["final", "step_00000000", "step_00000020", "step_00000040"]
+    assert run.load_checkpoint()["trainer"]["step"] == 40
+    saved = run.read_summary()
+    for key in ("modes_captured", "modes_total", "high_quality_frac", "mode_counts", "mode_kl", "d_real", "d_fake"):
+        assert key in saved["metrics"]
+    assert saved["metrics"]["d_real"] == pytest.approx(equilibrium["d_real"].tail(100).mean())
+
+
+def test_resume_gives_the_same_result_as_an_uninterrupted_run(tiny_config, tmp_path, monkeypatch):
+    whole = reference_models.train(tiny_config(steps=60), tmp_path / "whole", progress=False)
+
+    original = GANTrainer.train_step
+
+    def interrupt_at_step_50(self):
+        if self.step == 50:
+            raise KeyboardInterrupt
+        return original(self)
+
+    monkeypatch.setattr(GANTrainer, "train_step", interrupt_at_step_50)
+    with pytest.raises(KeyboardInterrupt):
+        reference_models.train(tiny_config(steps=60), tmp_path / "cut", progress=False)
+    monkeypatch.setattr(GANTrainer, "train_step", original)
+    cut = RunDir.open(tmp_path / "cut")
+    assert cut.read_summary()["status"] == "interrupted"
+    assert cut.read_history()["step"].tolist() == [0, 20, 40]
+
+    resumed = reference_models.resume(tmp_path / "cut", progress=False)
+    assert resumed.status == "finished" and resumed.step == 60
+    assert metrics_of(resumed) == metrics_of(whole)
+    pd.testing.assert_frame_equal(
+        cut.read_equilibrium(), RunDir(tmp_path / "whole").read_equilibrium()
+    )
+    assert cut.read_history()["step"].tolist() == [0, 20, 40, 60]
+
+
+def test_nan_losses_stop_the_run_and_keep_the_history(tiny_config, tmp_path, monkeypatch):
+    original = GANTrainer.train_step
+
+    def poison_after_30(self):
+        result = original(self)
+        if self.step >= 30:
+            with torch.no_grad():
+                for parameter in self.generator.parameters():
+                    parameter.fill_(math.nan)
+            result.loss_generator = torch.tensor(math.nan)
+        return result
+
+    monkeypatch.setattr(GANTrainer, "train_step", poison_after_30)
+    summary = reference_models.train(tiny_config(steps=200), tmp_path / "nan", progress=False)
+    assert summary.status == "diverged"
+    saved = RunDir(tmp_path / "nan").read_summary()
+    assert saved["status"] == "diverged" and 30 <= saved["diverged_at"] <= 40
+    history = RunDir(tmp_path / "nan").read_history()
+    assert history["step"].tolist() == [0, 20, 40]  # what was measured before is kept; stops at once
+    assert history["nonfinite_frac"].iloc[-1] == 1.0
+    assert RunDir(tmp_path / "nan").load_checkpoint()["trainer"]["step"] == 20  # last good state
+
+
+def test_bad_config_values_are_refused(tiny_config):
+    with pytest.raises(ValueError, match="steps must be a positive integer, got 0"):
+        reference_models.build_trainer(tiny_config(steps=0))
+    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
+        reference_models.build_trainer(tiny_config(seed=-1))
+    with pytest.raises(ValueError, match="unknown model 'gan9'; choose one of: .*vanilla"):
+        reference_models.build_trainer(tiny_config(model="gan9"))
+    with pytest.raises(ValueError, match="unknown option"):
+        reference_models.build_trainer(tiny_config(options={"colour": 1}))
