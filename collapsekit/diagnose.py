@@ -91,6 +91,7 @@ class Thresholds:
     full_recall: float = 0.6  # recall below: partial collapse
     collapsed_ndb_frac: float = 0.5  # share of NDB bins that differ, at or above: collapsed
     full_ndb_frac: float = 0.2  # above: partial collapse (equal data: about the test's 0.05)
+    low_quality_frac: float = 0.1  # a collapse message notes when fewer samples than this are good
     # Mode hopping: a mode is present when it holds this share of a uniform split of all samples
     # (the robust ``modes_covered`` rule); a hop is a Jaccard distance of the present sets of two
     # consecutive evaluations with modes at or above ``hop_distance``.
@@ -157,6 +158,7 @@ def _check_threshold(name: str, value: object, kind: str) -> None:
 def diagnose(
     history: pd.DataFrame | Iterable[dict] | None,
     equilibrium: pd.DataFrame | None = None,
+    *,
     thresholds: Thresholds | None = None,
     diverged_at: int | None = None,
     **overrides: float,
@@ -215,7 +217,7 @@ def _history_frame(history: pd.DataFrame | Iterable[dict] | None) -> pd.DataFram
 
 def _equilibrium_frame(equilibrium: pd.DataFrame | None) -> pd.DataFrame:
     columns = [keys.STEP, keys.D_REAL, keys.D_FAKE]
-    if equilibrium is None or len(equilibrium) == 0:
+    if equilibrium is None:
         return pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})
     if not isinstance(equilibrium, pd.DataFrame) or not set(columns) <= set(equilibrium.columns):
         raise CollapsekitError("equilibrium must be a DataFrame with columns step, d_real, d_fake")
@@ -281,6 +283,10 @@ def _coverage_state(score: np.ndarray, source: str | None, limits: Thresholds) -
     return state
 
 
+def _below_full(state: np.ndarray) -> np.ndarray:
+    return np.array([s in (PARTIAL, COLLAPSED) for s in state], dtype=bool)
+
+
 def _stretches(mask: np.ndarray) -> list[tuple[int, int]]:
     """(first, last) indices, inclusive, of each run of True in ``mask``."""
     found, start = [], None
@@ -335,22 +341,44 @@ def _diverged(
 
 
 def _collapse(context: _Context) -> Finding | None:
-    if not len(context.rows) or context.state[-1] not in (PARTIAL, COLLAPSED):
+    final = context.state[-1] if len(context.rows) else None
+    if final not in (PARTIAL, COLLAPSED):
         return None
-    final = context.state[-1]
-    below_full = np.array([s in (PARTIAL, COLLAPSED) for s in context.state])
-    if final == COLLAPSED:
-        below_full = context.state == COLLAPSED
-    start = _stretches(below_full)[-1][0]
-    last = context.rows.iloc[-1]
-    score = float(context.score[-1])
+    below = context.state == COLLAPSED
+    if final == PARTIAL:
+        below = _below_full(context.state)
+    start = _stretches(below)[-1][0]
+    evidence = _collapse_evidence(context)
+    message = f"covers {_describe(context.source, context.rows.iloc[-1], evidence['score'])}"
+    if keys.MODES_CAPTURED in evidence:
+        message += f" ({evidence[keys.MODES_CAPTURED]} with at least one good sample)"
+    message += f" at step {int(context.steps[-1]):,}"
+    peak = evidence["peak_step"]
+    if evidence["peak_score"] > evidence["score"]:
+        best = _describe(
+            context.source,
+            context.rows.iloc[int(np.argmax(context.steps == peak))],
+            evidence["peak_score"],
+        )
+        message += f", down from {best} at step {peak:,}"
+    else:
+        message += "; it never covered more"
+    if start > 0:
+        message += f"; below the threshold since step {int(context.steps[start]):,}"
+    quality = evidence.get(keys.HIGH_QUALITY_FRAC)
+    if quality is not None and quality < context.limits.low_quality_frac:
+        message += f"; only {quality:.1%} of samples lie near any mode"
+    name, severity = ("collapsed", ERROR) if final == COLLAPSED else ("partial_collapse", WARNING)
+    return Finding(
+        name, severity, int(context.steps[start]), int(context.steps[-1]), message, evidence
+    )
+
+
+def _collapse_evidence(context: _Context) -> dict[str, float]:
     finite = np.where(np.isfinite(context.score), context.score, -np.inf)
-    peak = int(np.argmax(finite))
-    since = f"since step {int(context.steps[start]):,}" if start > 0 else "throughout the run"
-    message = f"covers {_describe(context.source, last, score)} at step {int(context.steps[-1]):,} ({since}"
-    message += f"; best was {_describe(context.source, context.rows.iloc[peak], finite[peak])} at step {int(context.steps[peak]):,})"
+    peak = int(np.argmax(finite))  # the first evaluation with the best score
     evidence = {
-        "score": score,
+        "score": float(context.score[-1]),
         "peak_score": float(finite[peak]),
         "peak_step": int(context.steps[peak]),
     }
@@ -359,13 +387,7 @@ def _collapse(context: _Context) -> Finding | None:
         value = _column(context.rows, name)[-1]
         if np.isfinite(value):
             evidence[name] = int(value) if name in _COUNT_KEYS else float(value)
-    hq = evidence.get(keys.HIGH_QUALITY_FRAC)
-    if final == COLLAPSED and hq is not None and hq < 0.1:
-        message += f"; only {hq:.0%} of samples lie near any mode"
-    name, severity = ("collapsed", ERROR) if final == COLLAPSED else ("partial_collapse", WARNING)
-    return Finding(
-        name, severity, int(context.steps[start]), int(context.steps[-1]), message, evidence
-    )
+    return evidence
 
 
 _COUNT_KEYS = (keys.MODES_COVERED, keys.MODES_CAPTURED, keys.MODES_TOTAL)
@@ -534,24 +556,26 @@ def _near_half(context: _Context) -> np.ndarray:
 
 def _blind(context: _Context) -> Finding | None:
     limits = context.limits
-    low = np.array([s in (PARTIAL, COLLAPSED) for s in context.state]) & (
+    low = _below_full(context.state) & (
         context.score <= limits.blind_max_share + 1e-12
     )
     stretch = _longest(context.warm & low & _near_half(context))
     if stretch is None or stretch[1] - stretch[0] + 1 < limits.sustained_evaluations:
         return None
     first, last = stretch
-    score = float(np.mean(context.score[first : last + 1]))
+    scores = context.score[first : last + 1]
+    best = first + int(np.argmax(scores))
     d_real = float(np.mean(context.d_real[first : last + 1]))
     d_fake = float(np.mean(context.d_fake[first : last + 1]))
     start, end = int(context.steps[first]), int(context.steps[last])
-    worst = _describe(context.source, context.rows.iloc[last], float(context.score[last]))
+    most = _describe(context.source, context.rows.iloc[best], float(context.score[best]))
     message = (
-        f"coverage stayed low (mean score {score:.2f}; {worst} at step {end:,}) while D(x)={d_real:.2f} "
-        f"and D(G(z))={d_fake:.2f} sat near 1/2 from step {start:,}: the discriminator no longer sees the collapse"
+        f"from step {start:,} to {end:,} at most {most} were covered while D(x)={d_real:.2f} and "
+        f"D(G(z))={d_fake:.2f} sat near 1/2: the discriminator no longer sees the collapse"
     )
     evidence = {
-        "score": score,
+        "score": float(np.mean(scores)),
+        "peak_score": float(context.score[best]),
         keys.D_REAL: d_real,
         keys.D_FAKE: d_fake,
         "evaluations": last - first + 1,
