@@ -36,6 +36,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from collapsekit.atomic import json_safe
+from collapsekit.data import get_dataset
 from collapsekit.errors import CollapsekitError
 from collapsekit.runs import CHECKPOINT, CONFIG, RunDir, ensure_writable_folder
 
@@ -47,6 +49,7 @@ except ModuleNotFoundError:  # Python 3.10
 logger = logging.getLogger(__name__)
 
 TRAIN, RESUME, SKIP = "train", "resume", "skip"  # what a run's folder asks for
+INVALID = "invalid"  # a run whose settings are wrong: reported at once, never sent to a worker
 COMPLETE = ("finished", "diverged")  # summaries that end a run; anything else is resumed
 FAILED = "failed"
 BACKENDS = ("local", "ray")
@@ -190,9 +193,10 @@ class RunTask:
     name: str
     run_dir: str
     config: dict  # TrainConfig fields
-    action: str  # TRAIN, RESUME or SKIP, as planned from the folder
+    action: str  # TRAIN, RESUME or SKIP, as planned from the folder; INVALID: cannot start
     force: bool = False  # start again even if the folder holds a run
     threads: int = 1  # torch threads for this run
+    error: str | None = None  # why an INVALID run cannot start
 
 
 @dataclass
@@ -229,11 +233,12 @@ def plan_sweep(grid: SweepGrid, out: str | os.PathLike, force: bool = False) -> 
     """
     out = Path(out)
     ensure_writable_folder(out)
-    tasks = []
+    tasks, checked = [], {}
     for config in expand_grid(grid):
         name = run_name(config["model"], config["data"], config["seed"])
-        action = TRAIN if force else folder_action(out / name)
-        tasks.append(RunTask(name, str(out / name), config, action, force=force))
+        error = _config_error(config, checked)
+        action = INVALID if error else TRAIN if force else folder_action(out / name)
+        tasks.append(RunTask(name, str(out / name), config, action, force=force, error=error))
     _check_unique(tasks)
     if not force:
         _check_settings_match(tasks)
@@ -288,6 +293,31 @@ def _option_names(model: str) -> dict:
     return reference_models.get_model(model).option_defaults
 
 
+def _config_error(config: dict, checked: dict) -> str | None:
+    """Why this run cannot start (unknown model, bad dataset parameter, ...), found without training."""
+    import reference_models
+
+    model, options = config["model"], config["options"]
+    checks = (
+        (("data", config["data"]), lambda: get_dataset(config["data"])),
+        (
+            ("model", model, repr(options)),
+            lambda: reference_models.get_model(model).resolve_options(options),
+        ),
+        (("settings", repr(config)), lambda: reference_models.TrainConfig(**config).validate()),
+    )
+    for key, check in checks:
+        if key not in checked:  # each dataset and model is built once per sweep, not once per seed
+            try:
+                check()
+                checked[key] = None
+            except CollapsekitError as error:
+                checked[key] = f"{type(error).__name__}: {error}"
+        if checked[key]:
+            return checked[key]
+    return None
+
+
 def folder_action(path: Path) -> str:
     """What a run folder asks for: TRAIN (no run yet), SKIP (finished) or RESUME (half done)."""
     if not (path / CONFIG).is_file():
@@ -313,7 +343,7 @@ def _check_settings_match(tasks: list[RunTask]) -> None:
     from reference_models import TrainConfig
 
     for task in tasks:
-        if task.action == TRAIN and not (Path(task.run_dir) / CONFIG).is_file():
+        if task.action == INVALID or not (Path(task.run_dir) / CONFIG).is_file():
             continue
         stored = dataclasses.asdict(TrainConfig.from_dict(RunDir.open(task.run_dir).read_config()))
         wanted = dataclasses.asdict(TrainConfig(**task.config))
@@ -358,7 +388,7 @@ def run_task(task: RunTask) -> RunOutcome:
         action,
         summary.status,
         summary.step,
-        summary.metrics,
+        json_safe(summary.metrics),  # as summary.json holds them: NaN is None
         elapsed_s=round(time.perf_counter() - started, 3),
     )
 
@@ -432,7 +462,7 @@ def run_tasks(
     on_outcome: Callable[[RunOutcome], None] | None = None,
 ) -> list[RunOutcome]:
     """Run a plan; ``on_outcome`` hears of each run as it ends. Outcomes come back in plan order."""
-    _check_backend(backend, workers, threads_per_run, address, gpus_per_run)
+    check_backend(backend, workers, threads_per_run, address, gpus_per_run)
     outcomes: dict[str, RunOutcome] = {}
 
     def report(outcome: RunOutcome) -> None:
@@ -447,7 +477,9 @@ def run_tasks(
     for task in tasks:
         if task.action == SKIP:
             report(_outcome_from_folder(task))
-    pending = [task for task in tasks if task.action != SKIP]
+        elif task.action == INVALID:
+            report(RunOutcome(task.name, task.run_dir, TRAIN, FAILED, error=task.error))
+    pending = [task for task in tasks if task.action not in (SKIP, INVALID)]
     runs_at_once, threads = parallelism(backend, workers, threads_per_run, len(pending))
     pending = [dataclasses.replace(task, threads=threads) for task in pending]
     if pending and backend == "local":
@@ -470,7 +502,10 @@ def run_sweep(
     return run_tasks(plan_sweep(grid, out, force=force), **options)
 
 
-def _check_backend(backend, workers, threads, address, gpus_per_run) -> None:
+def check_backend(
+    backend: str, workers: int | None, threads: int | None, address: str | None, gpus_per_run: float
+) -> None:
+    """Raise CollapsekitError naming the bad setting (and, for Ray, how to install it)."""
     if backend not in BACKENDS:
         raise CollapsekitError(f"unknown backend {backend!r}; choose local or ray")
     for name, value in (("workers", workers), ("threads per run", threads)):
@@ -483,6 +518,8 @@ def _check_backend(backend, workers, threads, address, gpus_per_run) -> None:
         raise CollapsekitError(f"{flag} is for the ray backend; add --backend ray")
     if not gpus_per_run >= 0:
         raise CollapsekitError(f"gpus per run must be 0 or more, got {gpus_per_run!r}")
+    if backend == "ray":
+        import_ray()
 
 
 def _run_local(tasks: list[RunTask], workers: int, report) -> None:

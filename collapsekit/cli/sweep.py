@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from collapsekit.sweep import (
     TRAIN,
     RunOutcome,
     SweepGrid,
+    check_backend,
     load_grid,
     parallelism,
     parse_seeds,
@@ -181,6 +183,13 @@ def sweep_command(context: click.Context, **kwargs) -> None:
       collapsekit sweep --grid sweep.toml --workers 2
       collapsekit sweep --grid sweep.toml --backend ray --address ray://head:10001 --out /shared/runs
     """
+    check_backend(
+        kwargs["backend"],
+        kwargs["workers"],
+        kwargs["threads"],
+        kwargs["address"],
+        kwargs["gpus_per_run"],
+    )
     grid = _grid(kwargs)
     tasks = plan_sweep(grid, kwargs["out"], force=kwargs["force"])
     pending = sum(task.action != SKIP for task in tasks)
@@ -273,22 +282,30 @@ def _header(grid: SweepGrid, tasks, kwargs: dict, workers: int, threads: int) ->
     counts = {
         action: sum(task.action == action for task in tasks) for action in (TRAIN, RESUME, SKIP)
     }
-    shape = f"{len(dict.fromkeys(grid.models))} models x {len(dict.fromkeys(grid.data))} datasets x {len(grid.seeds)} seeds"
-    where = f"{kwargs['backend']}, {workers} at once x {threads} thread{'s' if threads > 1 else ''}"
+    sizes = (
+        len(dict.fromkeys(grid.models)),
+        len(dict.fromkeys(grid.data)),
+        len(dict.fromkeys(grid.seeds)),
+    )
+    shape = " x ".join(
+        _count(n, word) for n, word in zip(sizes, ("model", "dataset", "seed"), strict=True)
+    )
+    where = f"{kwargs['backend']}, {workers} at once x {_count(threads, 'thread')}"
     return (
         f"Sweep of {len(tasks)} runs ({shape}) -> {kwargs['out']} ({where}): "
         f"{counts[TRAIN]} to train, {counts[RESUME]} to resume, {counts[SKIP]} done earlier"
     )
 
 
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}{'' if number == 1 else 's'}"
+
+
 def _footer(outcomes: list[RunOutcome], out: Path, has_report: bool) -> str:
     failed = [outcome for outcome in outcomes if outcome.status == FAILED]
-    statuses: dict[str, int] = {}
-    for outcome in outcomes:
-        statuses[outcome.status] = statuses.get(outcome.status, 0) + 1
-    text = f"{len(outcomes)} runs: " + ", ".join(
-        f"{count} {status}" for status, count in statuses.items()
-    )
+    statuses = collections.Counter(outcome.status for outcome in outcomes)
+    order = sorted(statuses, key=lambda status: (status == FAILED, status))  # failures last
+    text = f"{_count(len(outcomes), 'run')}: " + ", ".join(f"{statuses[s]} {s}" for s in order)
     if failed:
         text += f"\nFailed ({len(failed)}); fix the cause and run the same command again:"
         text += "".join(f"\n  {outcome.name}: {outcome.error}" for outcome in failed)

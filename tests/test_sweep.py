@@ -1,0 +1,398 @@
+"""Sweeps: grid parsing, run folders, resumption, failure isolation, and the same numbers on a
+spawned process pool and on a real local Ray instance."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+import reference_models
+from collapsekit.errors import CollapsekitError
+from collapsekit.metrics import keys
+from collapsekit.runs import RunDir
+from collapsekit.sweep import (
+    FAILED,
+    INVALID,
+    RESUME,
+    SKIP,
+    TRAIN,
+    SweepGrid,
+    expand_grid,
+    folder_action,
+    import_ray,
+    load_grid,
+    parallelism,
+    parse_seeds,
+    plan_sweep,
+    run_name,
+    run_sweep,
+    run_task,
+    run_tasks,
+    split_specs,
+    usable_cores,
+)
+from reference_models import GANTrainer, register_model
+from reference_models.registry import list_models
+
+TINY = dict(
+    steps=6, eval_every=3, eval_samples=200, batch_size=64, z_dim=16, hidden=32, device="cpu"
+)
+BAD_DATA = "ring8:std=-1"  # an invalid dataset parameter: its runs fail, the others go on
+GOOD = SweepGrid(["vanilla"], ["ring8"], [0, 1], settings=TINY)
+WITH_BAD = SweepGrid(["vanilla"], ["ring8", BAD_DATA], [0, 1], settings=TINY)
+GOOD_NAMES = ["vanilla-ring8-seed0", "vanilla-ring8-seed1"]
+
+
+class LookAheadForTests(GANTrainer):
+    """A trainer with one option, to see options reach only the models that take them."""
+
+    description = "test trainer with an option"
+    option_defaults = {"look_ahead": 1}
+
+
+if "look-ahead-test" not in list_models():
+    register_model("look-ahead-test", LookAheadForTests)
+
+
+def summary_of(folder: Path) -> dict:
+    return json.loads((folder / "summary.json").read_text())
+
+
+def measured(metrics: dict) -> dict:
+    """Metrics without the wall-clock time, which differs between any two runs."""
+    return {k: v for k, v in metrics.items() if k != keys.ELAPSED_SECONDS}
+
+
+def history_of(folder: Path):
+    return RunDir(folder).read_history().drop(columns=[keys.ELAPSED_SECONDS])
+
+
+@pytest.fixture(scope="module")
+def local_sweep(tmp_path_factory):
+    """The grid with a failing dataset, run once on a 2-worker spawned process pool."""
+    out = tmp_path_factory.mktemp("local")
+    heard = []
+    outcomes = run_sweep(WITH_BAD, out, workers=2, threads_per_run=1, on_outcome=heard.append)
+    return out, outcomes, heard
+
+
+@pytest.fixture(scope="module")
+def ray_sweep(tmp_path_factory):
+    """The same grid on a real local Ray instance with 2 CPUs."""
+    ray = import_ray()  # installed by `make test` (the test extra): this test must run, not skip
+    out = tmp_path_factory.mktemp("ray")
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
+    try:
+        outcomes = run_sweep(WITH_BAD, out, backend="ray", threads_per_run=1)
+    finally:
+        ray.shutdown()
+    return out, outcomes
+
+
+# -- parsing -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "seeds"),
+    [
+        ("0-4", [0, 1, 2, 3, 4]),
+        ("0,2,5", [0, 2, 5]),
+        ("0-2,7", [0, 1, 2, 7]),
+        ("3", [3]),
+        (" 1 - 2 ,1", [1, 2]),
+    ],
+)
+def test_seeds_from_ranges_and_lists(text, seeds):
+    assert parse_seeds(text) == seeds
+
+
+def test_seeds_from_toml_values():
+    assert parse_seeds(4) == [4]
+    assert parse_seeds([2, 0, 2]) == [2, 0]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("4-1", "write it low to high, e.g. 1-4"),
+        ("a", "'a' is not a number or a range"),
+        ("", "no seeds given"),
+        ([1, -2], "got -2"),
+        (1.5, "seeds must look like 0-4"),
+    ],
+)
+def test_bad_seeds_say_how_to_write_them(value, message):
+    with pytest.raises(CollapsekitError, match=message):
+        parse_seeds(value)
+
+
+def test_dataset_parameters_stay_with_their_dataset():
+    assert split_specs("ring8:radius=1,std=0.01,grid25") == ["ring8:radius=1,std=0.01", "grid25"]
+    assert split_specs("vanilla, unrolled,") == ["vanilla", "unrolled"]
+
+
+def test_run_names_are_deterministic_and_safe():
+    assert run_name("vanilla", "ring8", 0) == "vanilla-ring8-seed0"
+    assert (
+        run_name("unrolled", "ring8:radius=1,std=0.01", 12)
+        == "unrolled-ring8_radius=1_std=0.01-seed12"
+    )
+    assert run_name("vanilla", "a/b c", 1) == "vanilla-a_b_c-seed1"
+
+
+def test_grid_file(tmp_path):
+    path = tmp_path / "sweep.toml"
+    path.write_text(
+        'models = ["vanilla", "look-ahead-test"]\ndata = "ring8:std=0.01,grid25"\nseeds = "0-2"\n'
+        "steps = 500\neval_every = 100\n\n[options]\nlook_ahead = 3\n\n[options.vanilla]\n"
+    )
+    grid = load_grid(path)
+    assert grid.models == ["vanilla", "look-ahead-test"]
+    assert grid.data == ["ring8:std=0.01", "grid25"]
+    assert grid.seeds == [0, 1, 2] and len(grid) == 12
+    assert grid.settings == {"steps": 500, "eval_every": 100}
+    assert grid.options == {"look_ahead": 3} and grid.model_options == {"vanilla": {}}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("models = [", "is not valid TOML"),
+        ('models = ["vanilla"]\n', "lacks data, seeds"),
+        ('models = [1]\ndata = ["ring8"]\nseeds = 0\n', "models must be a list of names"),
+        (
+            'models = ["vanilla"]\ndata = ["ring8"]\nseeds = 0\noptions = 3\n',
+            "options must be a table",
+        ),
+    ],
+)
+def test_bad_grid_files_are_named(tmp_path, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(CollapsekitError, match=message):
+        load_grid(path)
+    with pytest.raises(CollapsekitError, match="cannot read grid file"):
+        load_grid(tmp_path / "missing.toml")
+
+
+# -- expansion and planning ---------------------------------------------------------------------
+def test_options_reach_only_the_models_that_take_them():
+    grid = SweepGrid(
+        ["vanilla", "look-ahead-test"], ["ring8", "grid25"], [0, 1], {"steps": 9}, {"look_ahead": 4}
+    )
+    configs = expand_grid(grid)
+    assert len(configs) == 8
+    assert [(c["model"], c["data"], c["seed"]) for c in configs[:3]] == [
+        ("vanilla", "ring8", 0),
+        ("vanilla", "ring8", 1),
+        ("vanilla", "grid25", 0),
+    ]
+    assert {c["model"]: c["options"] for c in configs} == {
+        "vanilla": {},
+        "look-ahead-test": {"look_ahead": 4},
+    }
+    assert all(c["steps"] == 9 for c in configs)
+
+
+def test_per_model_options_and_bad_settings():
+    grid = SweepGrid(
+        ["vanilla", "look-ahead-test"],
+        ["ring8"],
+        [0],
+        model_options={"look-ahead-test": {"look_ahead": 2}},
+    )
+    assert expand_grid(grid)[1]["options"] == {"look_ahead": 2}
+    with pytest.raises(CollapsekitError, match="no model in this sweep takes option 'look_ahead'"):
+        expand_grid(SweepGrid(["vanilla"], ["ring8"], [0], options={"look_ahead": 2}))
+    with pytest.raises(
+        CollapsekitError, match="options given for unrolled, which the sweep does not run"
+    ):
+        expand_grid(
+            SweepGrid(["vanilla"], ["ring8"], [0], model_options={"unrolled": {"unroll_steps": 1}})
+        )
+    with pytest.raises(CollapsekitError, match="unknown trainer setting.* stepz; valid: steps"):
+        expand_grid(SweepGrid(["vanilla"], ["ring8"], [0], settings={"stepz": 3}))
+
+
+def test_invalid_runs_are_planned_as_failures_with_their_error(tmp_path):
+    grid = SweepGrid(["vanilla", "nonexistent"], ["ring8", BAD_DATA], [0], settings=TINY)
+    tasks = plan_sweep(grid, tmp_path)
+    assert [t.action for t in tasks] == [TRAIN, INVALID, INVALID, INVALID]
+    assert "std must be positive, got -1.0" in tasks[1].error
+    assert "unknown model 'nonexistent'; choose one of:" in tasks[2].error
+    steps_bad = plan_sweep(
+        SweepGrid(["vanilla"], ["ring8"], [0], settings={**TINY, "steps": "many"}), tmp_path
+    )
+    assert "steps must be a positive integer, got 'many'" in steps_bad[0].error
+
+
+def test_parallelism_never_asks_for_more_threads_than_cores():
+    cores = usable_cores()
+    assert parallelism("local", None, None, 100) == (cores, 1)
+    assert parallelism("local", 1, None, 8) == (1, cores)
+    assert parallelism("local", None, None, 1) == (1, cores)
+    assert parallelism("local", 2, 3, 8) == (2, 3)
+    assert parallelism("ray", None, None, 8) == (8, 1)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"backend": "slurm"}, "unknown backend 'slurm'"),
+        ({"address": "head:6379"}, "--address is for the ray"),
+        ({"workers": 0}, "workers must be a positive integer, got 0"),
+    ],
+)
+def test_bad_backend_settings(tmp_path, options, message):
+    with pytest.raises(CollapsekitError, match=message):
+        run_sweep(GOOD, tmp_path, **options)
+
+
+def test_missing_ray_says_how_to_install_it(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # what `import ray` sees when it is not installed
+    with pytest.raises(
+        CollapsekitError, match=r"install it with: pip install 'collapsekit\[ray\]'"
+    ):
+        import_ray()
+    with pytest.raises(CollapsekitError, match=r"pip install 'collapsekit\[ray\]'"):
+        run_sweep(GOOD, tmp_path, backend="ray")
+
+
+# -- running on the local pool ------------------------------------------------------------------
+def test_local_pool_trains_every_run_and_reports_failures(local_sweep):
+    out, outcomes, heard = local_sweep
+    names = [o.name for o in outcomes]
+    assert names == GOOD_NAMES + ["vanilla-ring8_std=-1-seed0", "vanilla-ring8_std=-1-seed1"]
+    assert sorted(o.name for o in heard) == sorted(names)  # each run heard of once
+    for outcome in outcomes[:2]:
+        assert (outcome.action, outcome.status, outcome.step, outcome.error) == (
+            TRAIN,
+            "finished",
+            6,
+            None,
+        )
+        summary = summary_of(out / outcome.name)
+        assert summary["status"] == "finished" and summary["metrics"] == outcome.metrics
+        assert RunDir(out / outcome.name).read_history()["step"].tolist() == [0, 3, 6]
+        assert RunDir(out / outcome.name).read_config()["seed"] == int(outcome.name[-1])
+    for outcome in outcomes[2:]:
+        assert outcome.status == FAILED
+        assert (
+            outcome.error
+            == "CollapsekitError: dataset 'ring8:std=-1': std must be positive, got -1.0"
+        )
+        assert not (out / outcome.name).exists()
+    assert (
+        outcomes[0].metrics[keys.D_REAL] != outcomes[1].metrics[keys.D_REAL]
+    )  # other seed, other run
+
+
+def test_rerun_skips_finished_runs_without_touching_them(local_sweep):
+    out, _, _ = local_sweep
+    before = {name: (out / name / "summary.json").stat().st_mtime_ns for name in GOOD_NAMES}
+    outcomes = run_sweep(GOOD, out, workers=2)
+    assert [(o.action, o.status) for o in outcomes] == [(SKIP, "finished")] * 2
+    assert [o.metrics for o in outcomes] == [summary_of(out / n)["metrics"] for n in GOOD_NAMES]
+    assert {name: (out / name / "summary.json").stat().st_mtime_ns for name in GOOD_NAMES} == before
+
+
+def test_other_settings_in_a_finished_folder_need_force(local_sweep):
+    out, _, _ = local_sweep
+    longer = SweepGrid(["vanilla"], ["ring8"], [0], settings={**TINY, "steps": 12})
+    with pytest.raises(
+        CollapsekitError,
+        match=r"seed0 holds a run with other settings \(steps 6 -> 12\); rerun it with --force",
+    ):
+        plan_sweep(longer, out)
+    assert [t.action for t in plan_sweep(longer, out, force=True)] == [TRAIN]
+
+
+# -- one run in this process: the worker's decisions ----------------------------------------------
+def test_half_finished_run_resumes_to_the_uninterrupted_result(local_sweep, tmp_path):
+    out, outcomes, _ = local_sweep
+    half = SweepGrid(["vanilla"], ["ring8"], [0], settings={**TINY, "steps": 3})
+    run_task(plan_sweep(half, tmp_path)[0])  # a run that stopped at its step-3 checkpoint ...
+    folder = tmp_path / GOOD_NAMES[0]
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "steps": 6}))  # ... of a 6-step run
+    (folder / "summary.json").unlink()
+    (task,) = plan_sweep(SweepGrid(["vanilla"], ["ring8"], [0], settings=TINY), tmp_path)
+    assert task.action == RESUME
+    outcome = run_task(task)
+    assert (outcome.action, outcome.status, outcome.step) == (RESUME, "finished", 6)
+    assert measured(outcome.metrics) == measured(outcomes[0].metrics)  # as if it had never stopped
+    assert RunDir(folder).read_history()["step"].tolist() == [0, 3, 6]
+
+
+def test_run_killed_before_its_first_checkpoint_starts_again(tmp_path):
+    (task,) = plan_sweep(SweepGrid(["vanilla"], ["ring8"], [0], settings=TINY), tmp_path)
+    RunDir.create(task.run_dir, {"model": "vanilla", **TINY})  # config written, then killed
+    assert folder_action(Path(task.run_dir)) == TRAIN
+    outcome = run_task(task)
+    assert (outcome.action, outcome.status, outcome.step) == (TRAIN, "finished", 6)
+
+
+def test_force_trains_a_finished_run_again(tmp_path):
+    (task,) = plan_sweep(SweepGrid(["vanilla"], ["ring8"], [1], settings=TINY), tmp_path)
+    first = run_task(task)
+    (again,) = plan_sweep(SweepGrid(["vanilla"], ["ring8"], [1], settings=TINY), tmp_path)
+    assert again.action == SKIP and run_task(again).action == SKIP
+    (forced,) = plan_sweep(
+        SweepGrid(["vanilla"], ["ring8"], [1], settings=TINY), tmp_path, force=True
+    )
+    (tmp_path / task.name / "marker").write_text("from the old run")
+    outcome = run_task(forced)
+    assert (outcome.action, outcome.status) == (TRAIN, "finished")
+    assert measured(outcome.metrics) == measured(first.metrics)
+    assert not (tmp_path / task.name / "marker").exists()  # a fresh folder
+
+
+def test_a_run_that_raises_comes_back_as_a_failed_outcome(tmp_path, monkeypatch):
+    (task,) = plan_sweep(GOOD, tmp_path)[:1]
+    task.config["data"] = BAD_DATA  # past the planner's check: fails inside the worker
+    outcome = run_task(task)
+    assert (outcome.status, outcome.traceback) == (FAILED, None)
+    assert (
+        outcome.error == "CollapsekitError: dataset 'ring8:std=-1': std must be positive, got -1.0"
+    )
+
+    def broken_train(config, run_dir, progress):
+        raise RuntimeError("a bug in a trainer")
+
+    monkeypatch.setattr(reference_models, "train", broken_train)
+    task.config["data"] = "ring8"
+    outcome = run_task(task)  # not bad input but a bug: the traceback comes back too
+    assert (outcome.status, outcome.error) == (FAILED, "RuntimeError: a bug in a trainer")
+    assert (
+        "Traceback (most recent call last)" in outcome.traceback
+        and "broken_train" in outcome.traceback
+    )
+
+
+def test_invalid_runs_are_reported_without_a_worker(tmp_path):
+    heard = []
+    outcomes = run_tasks(
+        plan_sweep(SweepGrid(["vanilla"], [BAD_DATA], [0, 1], settings=TINY), tmp_path),
+        on_outcome=heard.append,
+    )
+    assert [(o.status, o.error) for o in outcomes] == [(FAILED, heard[0].error)] * 2
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- Ray ---------------------------------------------------------------------------------------
+def test_ray_gives_the_same_folders_and_numbers_as_the_local_pool(local_sweep, ray_sweep):
+    local_out, local_outcomes, _ = local_sweep
+    ray_out, ray_outcomes = ray_sweep
+    assert (
+        sorted(p.name for p in ray_out.iterdir())
+        == sorted(p.name for p in local_out.iterdir())
+        == GOOD_NAMES
+    )
+    assert [(o.name, o.status, o.error) for o in ray_outcomes] == [
+        (o.name, o.status, o.error) for o in local_outcomes
+    ]
+    for name, local, remote in zip(GOOD_NAMES, local_outcomes, ray_outcomes, strict=False):
+        assert measured(remote.metrics) == measured(local.metrics)
+        assert measured(summary_of(ray_out / name)["metrics"]) == measured(local.metrics)
+        assert history_of(ray_out / name).equals(history_of(local_out / name))
