@@ -4,17 +4,19 @@
 with the generator in eval mode, then puts every module back in the mode it was
 found in. The generator is the ``model`` argument when given; otherwise the
 ``torch.nn.Module`` objects the function refers to (a module passed as the
-function itself, a bound method's owner, closure variables and globals it names).
+function itself, a bound method's owner, a callable object's attributes, closure
+variables and globals it names; see ``referenced_modules``).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+import functools
+import types
+from collections.abc import Callable, Iterable, Iterator
 
 import torch
 
-from collapsekit.data.base import Dataset
 from collapsekit.errors import CollapsekitError
 
 
@@ -22,36 +24,60 @@ def draw_samples(
     sample_fn: Callable[[int], torch.Tensor],
     num_samples: int,
     chunk: int,
-    dataset: Dataset,
-    model: torch.nn.Module | None = None,
+    sample_shape: tuple[int, ...],
+    model: torch.nn.Module | Iterable[torch.nn.Module] | None = None,
+    data_name: str = "the data",
 ) -> torch.Tensor:
     """Return ``num_samples`` samples (N, *sample_shape) as float32 on the CPU.
 
     Non-finite values are kept (the caller records divergence); a wrong type,
     dtype or shape raises CollapsekitError naming ``sample_fn``.
+
+    Example:
+        >>> generator = torch.nn.Linear(4, 2)
+        >>> draw_samples(lambda n: generator(torch.randn(n, 4)), 10, 4, (2,)).shape
+        torch.Size([10, 2])
     """
     if not callable(sample_fn):
-        raise CollapsekitError(f"sample_fn must be callable as sample_fn(n), got {type(sample_fn).__name__}")
-    modules = [model] if model is not None else referenced_modules(sample_fn)
+        raise CollapsekitError(
+            f"sample_fn must be callable as sample_fn(n), got {type(sample_fn).__name__}"
+        )
+    modules = _as_modules(model) if model is not None else referenced_modules(sample_fn)
     chunks = []
     with torch.no_grad(), eval_mode(modules):
         for start in range(0, num_samples, chunk):
             size = min(chunk, num_samples - start)
-            chunks.append(_checked(sample_fn(size), size, dataset))
-    return torch.cat(chunks)
+            chunks.append(_checked(sample_fn(size), size, tuple(sample_shape), data_name))
+    return torch.cat(chunks)  # (num_samples, *sample_shape)
 
 
-def _checked(samples: object, size: int, dataset: Dataset) -> torch.Tensor:
+def _as_modules(model: object) -> list[torch.nn.Module]:
+    if isinstance(model, torch.nn.Module):
+        return [model]
+    items = list(model) if isinstance(model, (list, tuple, set)) else [model]
+    if not all(isinstance(item, torch.nn.Module) for item in items):
+        raise CollapsekitError(
+            f"model must be a torch.nn.Module or a list of them, got {type(model).__name__}"
+        )
+    return items
+
+
+def _checked(
+    samples: object, size: int, sample_shape: tuple[int, ...], data_name: str
+) -> torch.Tensor:
     if not isinstance(samples, torch.Tensor):
         raise CollapsekitError(
-            f"sample_fn({size}) returned {type(samples).__name__}; it must return a torch.Tensor of samples"
+            f"sample_fn({size}) returned {type(samples).__name__}; "
+            "it must return a torch.Tensor of samples"
         )
     if not samples.is_floating_point():
-        raise CollapsekitError(f"sample_fn({size}) returned dtype {samples.dtype}; return floating-point samples")
-    expected = (size, *dataset.sample_shape)
+        raise CollapsekitError(
+            f"sample_fn({size}) returned dtype {samples.dtype}; return floating-point samples"
+        )
+    expected = (size, *sample_shape)
     if tuple(samples.shape) != expected:
         raise CollapsekitError(
-            f"sample_fn({size}) returned shape {tuple(samples.shape)}; {dataset.name} needs {expected}"
+            f"sample_fn({size}) returned shape {tuple(samples.shape)}; {data_name} needs {expected}"
         )
     return samples.detach().to("cpu", torch.float32)
 
@@ -70,26 +96,67 @@ def eval_mode(modules: list[torch.nn.Module]) -> Iterator[None]:
 
 
 def referenced_modules(function: Callable) -> list[torch.nn.Module]:
-    """The torch modules a sampling function uses, found without calling it."""
-    if isinstance(function, torch.nn.Module):
-        return [function]
-    owner = getattr(function, "__self__", None)
-    if isinstance(owner, torch.nn.Module):
-        return [owner]
+    """The torch modules a sampling function uses, found without calling it.
+
+    Looks at the function itself (a module), a bound method's owner, a callable
+    object's attributes, ``functools.partial`` arguments, closure variables and
+    the globals the code names, then one level into plain objects, lists and
+    dicts found there (``trainer.generator``, ``models["G"]``) and into the
+    Python functions it calls (two levels deep).
+
+    Example:
+        >>> generator = torch.nn.Linear(4, 2)
+        >>> referenced_modules(lambda n: generator(torch.randn(n, 4))) == [generator]
+        True
+    """
     found: dict[int, torch.nn.Module] = {}
-    for value in _referenced_values(function):
-        if isinstance(value, torch.nn.Module):
-            found[id(value)] = value
+    seen: set[int] = set()
+    _collect(function, found, seen, depth=_SEARCH_DEPTH)
     return list(found.values())
 
 
-def _referenced_values(function: Callable) -> list[object]:
-    code = getattr(function, "__code__", None)
-    if code is None:
-        return []
+_SEARCH_DEPTH = 2
+
+
+def _collect(value: object, found: dict, seen: set, depth: int) -> None:
+    if id(value) in seen or depth < 0:
+        return
+    seen.add(id(value))
+    if isinstance(value, torch.nn.Module):
+        found[id(value)] = value
+        return
+    if isinstance(value, (types.ModuleType, type)):
+        return  # imported packages and classes: nothing of the user's run lives there
+    for inner in _inner_values(value):
+        if isinstance(inner, torch.nn.Module):
+            found[id(inner)] = inner
+        elif depth > 0:
+            _collect(inner, found, seen, depth - 1)
+
+
+def _inner_values(value: object) -> list[object]:
+    if isinstance(value, functools.partial):
+        return [value.func, *value.args, *value.keywords.values()]
+    if isinstance(value, types.MethodType):
+        return [value.__self__, value.__func__]
+    if isinstance(value, types.FunctionType):
+        return _function_values(value)
+    if isinstance(value, dict):
+        return list(value.values())
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    attributes = list(getattr(value, "__dict__", {}).values())
+    # a callable object: look into its class's __call__ too
+    call = next((vars(k)["__call__"] for k in type(value).__mro__ if "__call__" in vars(k)), None)
+    if isinstance(call, types.FunctionType):
+        attributes.append(call)
+    return attributes
+
+
+def _function_values(function: types.FunctionType) -> list[object]:
     values = [cell.cell_contents for cell in (function.__closure__ or ()) if _has_contents(cell)]
-    namespace = getattr(function, "__globals__", {})
-    values += [namespace[name] for name in code.co_names if name in namespace]
+    namespace = function.__globals__
+    values += [namespace[name] for name in function.__code__.co_names if name in namespace]
     return values
 
 
