@@ -13,7 +13,7 @@ from collapsekit.data import Dataset, get_dataset, list_datasets, register_datas
 from collapsekit.errors import CollapsekitError, RunFolderError
 from collapsekit.metrics import ModeCoverage, keys, mode_kl, mode_metrics, window_statistics
 from collapsekit.monitor import Monitor, Summary
-from collapsekit.runs import RunDir, load_runs
+from collapsekit.runs import RunDir, load_history, load_runs, read_d_map, write_d_map
 
 __version__ = "0.1.0"
 
@@ -28,9 +28,12 @@ __all__ = [
     "get_dataset",
     "keys",
     "list_datasets",
+    "load_history",
     "load_runs",
     "mode_kl",
     "mode_metrics",
+    "read_d_map",
     "register_dataset",
     "window_statistics",
+    "write_d_map",
 ]

@@ -10,6 +10,8 @@ Layout of ``runs/<id>/``:
 - ``checkpoint.pt``: the trainer's state at the last evaluation (weights,
   optimisers, step, RNG states), loaded with ``weights_only=True``.
 - ``summary.json``: written last, atomically: status, final metrics, findings.
+- ``d_map.npz`` (2-D data only, optional): sigmoid(D) on a grid over the data,
+  written at the final evaluation (``x`` (W,), ``y`` (H,), ``values`` (H, W)).
 
 Example:
     >>> run = RunDir.create("runs/demo", {"model": "vanilla"})  # doctest: +SKIP
@@ -41,6 +43,7 @@ EQUILIBRIUM = "equilibrium.csv"
 SAMPLES = "samples.npz"
 CHECKPOINT = "checkpoint.pt"
 SUMMARY = "summary.json"
+D_MAP = "d_map.npz"  # optional: sigmoid(D) on a grid over 2-D data, written at the final evaluation
 
 EQUILIBRIUM_COLUMNS = (keys.STEP, keys.D_REAL, keys.D_FAKE)
 LIST_COLUMNS = (keys.MODE_COUNTS,)  # stored as JSON text in CSV cells
@@ -227,7 +230,7 @@ def _decode_list(cell: object) -> object:
 
 
 def find_runs(root: str | os.PathLike) -> list[Path]:
-    """Run folders under ``root`` (any depth): folders that hold a config.json."""
+    """Run folders under ``root`` (any depth): folders that hold a config.json; ``root`` may be one."""
     root = Path(root)
     if (root / CONFIG).is_file():
         return [root]
@@ -239,12 +242,13 @@ def load_runs(root: str | os.PathLike = "runs") -> pd.DataFrame:
 
     Runs without a summary (still running, or killed) appear with status
     ``incomplete`` and the metrics of their last evaluation. Corrupt folders are
-    skipped with a warning naming them. Use ``RunDir(row.run_dir).read_history()``
-    for a run's history.
+    skipped with a warning naming them. ``load_history(row.run_dir)`` gives a
+    run's history (one row per evaluation).
 
     Example:
         >>> frame = load_runs("runs")  # doctest: +SKIP
         >>> frame.groupby(["data", "model"])["modes_captured"].mean()  # doctest: +SKIP
+        >>> load_history(frame.run_dir[0])[["step", "modes_captured"]]  # doctest: +SKIP
     """
     rows = []
     for path in find_runs(root):
@@ -255,11 +259,22 @@ def load_runs(root: str | os.PathLike = "runs") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def load_history(run_dir: str | os.PathLike) -> pd.DataFrame:
+    """A run's history: one row per evaluation (``step``, metrics, ``mode_counts`` as lists).
+
+    Example:
+        >>> history = load_history("runs/vanilla-ring8-seed0")  # doctest: +SKIP
+        >>> history.plot(x="step", y="modes_captured")  # doctest: +SKIP
+    """
+    return RunDir.open(run_dir).read_history()
+
+
 def _run_row(run: RunDir) -> dict:
     config = run.read_config()
     summary = run.read_summary()
     row = {"run_dir": str(run.path), "run_id": run.path.name}
     row.update({k: v for k, v in config.items() if not isinstance(v, (dict, list))})
+    row["options"] = _options_text(config.get("options"))
     if summary is not None:
         row["status"] = summary.get("status", "unknown")
         row["step"] = summary.get("step")
@@ -272,3 +287,62 @@ def _run_row(run: RunDir) -> dict:
         last = history.iloc[-1].to_dict()
         row.update(last)
     return row
+
+
+def _options_text(options: object) -> str:
+    """Model options as ``key=value`` text ("" when none), so runs with different options stay apart."""
+    if not isinstance(options, dict):
+        return ""
+    return ",".join(f"{key}={options[key]}" for key in sorted(options))
+
+
+def write_d_map(
+    run_dir: str | os.PathLike, x: np.ndarray, y: np.ndarray, values: np.ndarray
+) -> None:
+    """Store the discriminator's output sigmoid(D) on a grid: ``values[i, j]`` at ``(x[j], y[i])``.
+
+    Args:
+        x: (W,) increasing grid coordinates along the first data axis.
+        y: (H,) increasing grid coordinates along the second data axis.
+        values: (H, W) sigmoid(D) in [0, 1] (NaN allowed where D diverged).
+
+    Example:
+        >>> x = y = np.linspace(-3, 3, 200)
+        >>> write_d_map("runs/demo", x, y, np.full((200, 200), 0.5))  # doctest: +SKIP
+    """
+    x, y = _grid_axis(x, "x"), _grid_axis(y, "y")
+    values = np.asarray(values, dtype=np.float32)
+    if values.shape != (y.size, x.size):
+        raise RunFolderError(
+            f"d_map values must have shape (len(y), len(x)) = ({y.size}, {x.size}), got {values.shape}"
+        )
+    finite = values[np.isfinite(values)]
+    if finite.size and (finite.min() < 0 or finite.max() > 1):
+        raise RunFolderError("d_map values must lie in [0, 1]; pass sigmoid(D), not logits")
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, x=x, y=y, values=values)
+    atomic_write_bytes(Path(run_dir) / D_MAP, buffer.getvalue())
+
+
+def read_d_map(run_dir: str | os.PathLike) -> dict[str, np.ndarray] | None:
+    """The stored discriminator map (``x``, ``y``, ``values``), or None when the run has none."""
+    path = Path(run_dir) / D_MAP
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            grid = {name: archive[name] for name in ("x", "y", "values")}
+    except (OSError, ValueError, KeyError) as error:
+        raise RunFolderError(f"{path} is corrupt ({error})") from None
+    if grid["values"].shape != (grid["y"].size, grid["x"].size):
+        raise RunFolderError(f"{path} is corrupt: values do not match the grid")
+    return grid
+
+
+def _grid_axis(axis: np.ndarray, name: str) -> np.ndarray:
+    axis = np.asarray(axis, dtype=np.float64)
+    if axis.ndim != 1 or axis.size < 2 or not np.isfinite(axis).all() or (np.diff(axis) <= 0).any():
+        raise RunFolderError(
+            f"d_map {name} must be at least 2 finite, strictly increasing coordinates, got shape {axis.shape}"
+        )
+    return axis

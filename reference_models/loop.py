@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 NAN_CHECK_EVERY = 25  # steps between finiteness checks of the losses (one sync each)
 PROGRESS_EVERY = 100  # steps between refreshes of D(x), D(G(z)) in the progress bar
+D_MAP_SIZE = 128  # grid points per axis of the stored sigmoid(D) map (2-D data), read by the report
 
 
 def build_trainer(config: TrainConfig) -> GANTrainer:
@@ -89,6 +90,8 @@ def _run_steps(trainer: GANTrainer, monitor, sampler, progress: bool) -> collaps
     except KeyboardInterrupt:
         monitor.close(status="interrupted")
         raise
+    if checkpoint:
+        write_discriminator_map(trainer, monitor.run.path)
     return monitor.close()
 
 
@@ -97,6 +100,36 @@ def _evaluate(monitor, trainer: GANTrainer, sampler, checkpoint: bool) -> dict:
     if checkpoint and monitor.diverged_at is None:  # never checkpoint a diverged state
         monitor.save_checkpoint(trainer.state_dict())
     return row
+
+
+def write_discriminator_map(trainer: GANTrainer, run_dir, size: int = D_MAP_SIZE) -> None:
+    """Store sigmoid(D) on a ``size`` x ``size`` grid over the data's extent plus a quarter margin.
+
+    Only for 2-D data. The grid goes through D in batches of the training batch
+    size, each a random spread of grid points: a discriminator with minibatch
+    features sees batches like those it was trained on (its map stays approximate).
+    """
+    if tuple(trainer.dataset.sample_shape) != (2,):
+        return
+    rng = torch.Generator().manual_seed(0)
+    real = trainer.dataset.sample(4096, generator=rng)  # (4096, 2)
+    low, high = real.min(dim=0).values, real.max(dim=0).values
+    margin = 0.25 * (high - low)
+    x = torch.linspace(float(low[0] - margin[0]), float(high[0] + margin[0]), size)  # (W,)
+    y = torch.linspace(float(low[1] - margin[1]), float(high[1] + margin[1]), size)  # (H,)
+    grid_y, grid_x = torch.meshgrid(y, x, indexing="ij")  # (H, W) each
+    points = torch.stack([grid_x.flatten(), grid_y.flatten()], dim=1)  # (H * W, 2)
+    order = torch.randperm(points.shape[0], generator=rng)
+    logits = torch.empty(points.shape[0])  # (H * W,)
+    discriminator = trainer.discriminator
+    was_training = discriminator.training
+    discriminator.eval()
+    with torch.no_grad():
+        for batch in order.split(trainer.config.batch_size):
+            logits[batch] = discriminator(points[batch].to(trainer.device)).reshape(-1).float().cpu()
+    discriminator.train(was_training)
+    values = torch.sigmoid(logits).reshape(size, size)  # (H, W)
+    collapsekit.write_d_map(run_dir, x.numpy(), y.numpy(), values.numpy())
 
 
 def _diverged(trainer: GANTrainer, monitor, sampler, step: int) -> collapsekit.Summary:

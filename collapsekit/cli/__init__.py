@@ -19,12 +19,16 @@ def main(verbose: bool) -> None:
 
 
 def _register_commands() -> None:
+    from collapsekit.cli.evaluate import evaluate_command
     from collapsekit.cli.listing import list_command
+    from collapsekit.cli.report import report_command
     from collapsekit.cli.run import run_command
     from collapsekit.cli.sweep import sweep_command
 
     main.add_command(run_command)
+    main.add_command(evaluate_command)
     main.add_command(list_command)
+    main.add_command(report_command)
     main.add_command(sweep_command)
 
 

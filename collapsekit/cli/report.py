@@ -1,0 +1,47 @@
+"""``collapsekit report``: compare runs in one self-contained HTML page, markdown and CSVs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from collapsekit.cli.common import clear_errors
+
+
+@click.command("report")
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("reports/latest"),
+    show_default=True,
+    help="Folder that receives report.html, report.md, images/, summary.csv and comparison.csv.",
+)
+@click.option(
+    "--title",
+    default=None,
+    help="Heading of the report  [default: collapsekit report: <datasets>].",
+)
+@clear_errors
+def report_command(sources: tuple[Path, ...], out: Path, title: str | None) -> None:
+    """Compare runs: models across seeds, published numbers, plots of samples, coverage and D.
+
+    SOURCES are run folders or folders holding runs (any depth)  [default: runs].
+    Unreadable folders are skipped with a warning; unfinished runs are included
+    and marked.
+
+    \b
+    Examples:
+      collapsekit report
+      collapsekit report runs/ring-study runs/vanilla-grid25-seed0 --out reports/study --title "Ring study"
+    """
+    from collapsekit.report import build_report
+
+    report = build_report(sources or (Path("runs"),), out, title)
+    datasets = ", ".join(section.data for section in report.sections)
+    click.echo(f"Report of {len(report.records)} runs on {datasets} ({report.seconds:.1f} s)")
+    for path, reason in report.skipped:
+        click.echo(f"  skipped {path}: {reason}", err=True)
+    for kind in ("html", "markdown", "summary_csv", "comparison_csv"):
+        click.echo(f"  {report.paths[kind]}")

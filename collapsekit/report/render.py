@@ -1,0 +1,86 @@
+"""Write a report's files: report.html (self-contained), report.md with images/, and CSVs.
+
+HTML is rendered with autoescaping on, so run names holding ``<``, ``&`` or
+quotes appear as text. Markdown cells are escaped with backslashes the same way.
+Every file goes through ``collapsekit.atomic``.
+
+Example:
+    >>> write_report(context, Path("reports/latest"))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import jinja2
+
+from collapsekit.atomic import atomic_write_bytes, atomic_write_text
+from collapsekit.runs import ensure_writable_folder
+
+IMAGES = "images"
+HTML, MARKDOWN, SUMMARY_CSV, COMPARISON_CSV = (
+    "report.html",
+    "report.md",
+    "summary.csv",
+    "comparison.csv",
+)
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|#&])")
+
+
+def markdown_escape(value: object) -> str:
+    """Text that markdown shows literally, on one line (table cells may not hold newlines).
+
+    Example:
+        >>> markdown_escape("a|b <c> & d_e")
+        'a\\\\|b \\\\<c\\\\> \\\\& d\\\\_e'
+    """
+    return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+
+
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("collapsekit.report", "templates"),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html.j2",), default_for_string=False
+        ),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    environment.filters["md"] = markdown_escape
+    return environment
+
+
+def render(template: str, context: dict) -> str:
+    return _environment().get_template(template).render(**context)
+
+
+def write_report(context: dict, out: Path) -> dict[str, Path]:
+    """Write every file of the report into ``out``; return their paths by kind."""
+    ensure_writable_folder(out)
+    images = out / IMAGES
+    images.mkdir(exist_ok=True)
+    plots = [plot for section in context["sections"] for plot in section.plots]
+    for plot in plots:
+        atomic_write_bytes(images / plot.filename, plot.png)
+    _remove_stale_images(images, {plot.filename for plot in plots})
+    paths = {
+        "html": out / HTML,
+        "markdown": out / MARKDOWN,
+        "summary_csv": out / SUMMARY_CSV,
+        "comparison_csv": out / COMPARISON_CSV,
+    }
+    atomic_write_text(paths["html"], render("report.html.j2", context))
+    atomic_write_text(paths["markdown"], render("report.md.j2", {**context, "images": IMAGES}))
+    atomic_write_text(paths["summary_csv"], context["summary_frame"].to_csv(index=False))
+    atomic_write_text(paths["comparison_csv"], context["comparison_frame"].to_csv(index=False))
+    return paths
+
+
+def _remove_stale_images(images: Path, keep: set[str]) -> None:
+    """Drop PNGs of an earlier report (other datasets) so report.md never links to old pictures."""
+    for path in images.glob("*.png"):
+        if path.name not in keep:
+            path.unlink(missing_ok=True)
