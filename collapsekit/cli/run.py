@@ -35,6 +35,28 @@ def _parse_options(values: tuple[str, ...]) -> dict:
     return options
 
 
+MODEL_OPTION_FLAGS = {
+    "unroll_steps": "--unroll-steps",
+    "kernels": "--kernels",
+    "kernel_dim": "--kernel-dim",
+}
+
+
+def _model_options(kwargs: dict) -> dict:
+    """``--option key=value`` pairs plus the named model flags (which must agree with them)."""
+    options = _parse_options(kwargs["options"])
+    for key, flag in MODEL_OPTION_FLAGS.items():
+        value = kwargs[key]
+        if value is None:
+            continue
+        if key in options and options[key] != value:
+            raise CommandError(
+                f"{flag} {value} and --option {key}={options[key]} disagree; give one of them"
+            )
+        options[key] = value
+    return options
+
+
 def _number(text: str) -> object:
     for kind in (int, float):
         try:
@@ -61,6 +83,9 @@ def default_run_name(model: str, data: str, seed: int) -> str:
 @click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Batch size of real and generated samples  [default: 512].")
 @click.option("--lr-generator", type=click.FloatRange(min=0, min_open=True), default=None, help="Adam learning rate of G  [default: 1e-3].")
 @click.option("--lr-discriminator", type=click.FloatRange(min=0, min_open=True), default=None, help="Adam learning rate of D  [default: 1e-4].")
+@click.option("--unroll-steps", type=int, default=None, help="unrolled: look-ahead steps K of D's optimiser  [default: 5].")
+@click.option("--kernels", type=int, default=None, help="minibatch: kernels B of the minibatch layer  [default: 100].")
+@click.option("--kernel-dim", type=int, default=None, help="minibatch: dimension C of each kernel  [default: 5].")
 @click.option("--option", "options", multiple=True, metavar="KEY=VALUE", help="Model-specific option (repeatable), e.g. unroll_steps=5.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("runs"), show_default=True, help="Folder that receives the run folder.")
 @click.option("--name", default=None, help="Run folder name  [default: <model>-<data>-seed<seed>-<time>].")
@@ -75,6 +100,8 @@ def run_command(**kwargs) -> None:
     \b
     Examples:
       collapsekit run --model vanilla --data ring8
+      collapsekit run --model unrolled --data ring8 --unroll-steps 5
+      collapsekit run --model minibatch --data grid25 --kernels 100 --kernel-dim 5
       collapsekit run --model vanilla --data grid25 --seed 3 --steps 5000 --eval-every 500 --out runs/
       collapsekit run --resume runs/vanilla-ring8-seed0-20261124-101500
     """
@@ -124,7 +151,7 @@ def _config(config_class, kwargs: dict):
         "data": kwargs["data"],
         "seed": kwargs["seed"],
         "device": kwargs["device"],
-        "options": _parse_options(kwargs["options"]),
+        "options": _model_options(kwargs),
     }
     for name in ("steps", "eval_every", "eval_samples", "batch_size", "lr_generator", "lr_discriminator"):
         if kwargs[name] is not None:

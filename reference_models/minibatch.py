@@ -1,0 +1,137 @@
+"""Minibatch discrimination (Salimans et al. 2016, section 3.2).
+
+The discriminator sees, for every sample, how close it is to the other samples
+of its batch, so a generator that puts a whole batch on one mode is easy to spot:
+
+    M_i = f(x_i) T                                  f(x_i) in R^A, T in R^{A x B x C}, M_i in R^{B x C}
+    c_b(x_i, x_j) = exp(-||M_i,b - M_j,b||_1)       one closeness per kernel b = 1..B
+    o(x_i)_b = sum over j != i of c_b(x_i, x_j)     o(x_i) in R^B
+    logit(x_i) = head([f(x_i), o(x_i)])             o joins f before the last layer
+
+``MinibatchDiscriminator`` wraps any discriminator that has ``features(x)`` and
+``feature_dim``; its own last layer is replaced by one that also reads ``o``.
+Real and generated batches go through the discriminator separately, as in the
+paper's code, so each sample is compared with its own kind.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+import collapsekit
+from reference_models.training import GANTrainer
+
+DEFAULT_KERNELS = (
+    100  # B: num_kernels in openai/improved-gan (train_cifar_minibatch_discrimination.py)
+)
+DEFAULT_KERNEL_DIM = 5  # C: dim_per_kernel in openai/improved-gan nn.py MinibatchLayer
+TENSOR_INIT_STD = 0.05  # T ~ N(0, 0.05^2), the init of theta in MinibatchLayer
+# Pairwise differences are built a few kernels at a time, (b, N, N, C) with b*N*N*C at most
+# this many elements: the full (B, N, N, C) tensor is 0.5 GB at N = 512, B = 100, C = 5.
+CHUNK_ELEMENTS = 2**22
+
+
+class MinibatchDiscrimination(nn.Module):
+    """The minibatch layer: features (N, A) -> o (N, B), each sample's closeness to the rest of its batch.
+
+    Example:
+        >>> layer = MinibatchDiscrimination(in_features=16, kernels=100, kernel_dim=5)
+        >>> layer(torch.randn(8, 16)).shape
+        torch.Size([8, 100])
+    """
+
+    def __init__(
+        self, in_features: int, kernels: int = DEFAULT_KERNELS, kernel_dim: int = DEFAULT_KERNEL_DIM
+    ) -> None:
+        super().__init__()
+        check_positive(in_features=in_features, kernels=kernels, kernel_dim=kernel_dim)
+        self.kernels = kernels
+        self.kernel_dim = kernel_dim
+        self.tensor = nn.Parameter(
+            torch.randn(in_features, kernels, kernel_dim) * TENSOR_INIT_STD
+        )  # (A, B, C)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        features = features.flatten(1)  # (N, A)
+        matrices = features @ self.tensor.flatten(1)  # (N, B * C)
+        per_kernel = matrices.view(-1, self.kernels, self.kernel_dim).transpose(0, 1)  # (B, N, C)
+        size = features.shape[0]
+        self_pairs = torch.eye(size, dtype=torch.bool, device=features.device)  # (N, N)
+        chunk = max(1, CHUNK_ELEMENTS // (size * size * self.kernel_dim))
+        sums = [_closeness_sums(part, self_pairs) for part in per_kernel.split(chunk)]  # [(b, N)]
+        return torch.cat(sums).transpose(0, 1)  # (N, B)
+
+
+def _closeness_sums(per_kernel: torch.Tensor, self_pairs: torch.Tensor) -> torch.Tensor:
+    """(b, N, C) rows M_i,b of some kernels -> (b, N) sums over j != i of exp(-||M_i,b - M_j,b||_1)."""
+    differences = per_kernel.unsqueeze(2) - per_kernel.unsqueeze(1)  # (b, N, N, C)
+    closeness = torch.exp(-differences.abs().sum(dim=3))  # (b, N, N): c_b(x_i, x_j)
+    return closeness.masked_fill(self_pairs, 0.0).sum(dim=2)  # a sample is not compared with itself
+
+
+class MinibatchDiscriminator(nn.Module):
+    """Wraps a discriminator: logit = head([f(x), o(f(x))]) with o the minibatch layer.
+
+    ``base`` needs ``features(x) -> (N, feature_dim)`` (or any shape that
+    flattens to it) and ``feature_dim``; its own final layer goes unused.
+
+    Example:
+        >>> from reference_models.nets import MLPDiscriminator
+        >>> d = MinibatchDiscriminator(MLPDiscriminator(data_dim=2), kernels=100, kernel_dim=5)
+        >>> d(torch.randn(8, 2)).shape
+        torch.Size([8])
+    """
+
+    def __init__(
+        self, base: nn.Module, kernels: int = DEFAULT_KERNELS, kernel_dim: int = DEFAULT_KERNEL_DIM
+    ) -> None:
+        super().__init__()
+        if not hasattr(base, "features") or not hasattr(base, "feature_dim"):
+            raise collapsekit.CollapsekitError(
+                f"{type(base).__name__} has no features(x) or feature_dim; minibatch discrimination "
+                "needs a discriminator that exposes its last hidden layer"
+            )
+        self.base = base
+        self.minibatch = MinibatchDiscrimination(base.feature_dim, kernels, kernel_dim)
+        self.feature_dim = base.feature_dim + kernels
+        self.head = nn.Linear(self.feature_dim, 1)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        features = self.base.features(x).flatten(1)  # (N, A)
+        return torch.cat([features, self.minibatch(features)], dim=1)  # (N, A + B)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x)).squeeze(1)  # (N,)
+
+
+class MinibatchGAN(GANTrainer):
+    """Salimans et al. (2016): the vanilla GAN whose discriminator has a minibatch discrimination layer.
+
+    Options ``kernels`` (B, default 100) and ``kernel_dim`` (C, default 5).
+    """
+
+    description = "GAN with minibatch discrimination before D's last layer (Salimans et al. 2016)"
+    option_defaults = {"kernels": DEFAULT_KERNELS, "kernel_dim": DEFAULT_KERNEL_DIM}
+
+    @classmethod
+    def resolve_options(cls, options: dict) -> dict:
+        resolved = super().resolve_options(options)
+        check_positive(kernels=resolved["kernels"], kernel_dim=resolved["kernel_dim"])
+        return resolved
+
+    def build_discriminator(self) -> nn.Module:
+        return MinibatchDiscriminator(
+            super().build_discriminator(), self.options["kernels"], self.options["kernel_dim"]
+        )
+
+
+def check_positive(**values: object) -> None:
+    """Raise CollapsekitError naming the first value that is not a positive integer."""
+    for name, value in values.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            flag = name.replace("_", "-")
+            raise collapsekit.CollapsekitError(
+                f"{name} must be a positive integer, got {value!r}; use e.g. --{flag} "
+                f"{DEFAULT_KERNELS if name == 'kernels' else DEFAULT_KERNEL_DIM}"
+            )

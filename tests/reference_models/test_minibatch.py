@@ -1,0 +1,210 @@
+import math
+
+import pytest
+import torch
+from click.testing import CliRunner
+from torch import nn
+
+import collapsekit
+import reference_models
+from collapsekit.cli import main
+from reference_models import minibatch
+from reference_models.minibatch import MinibatchDiscrimination, MinibatchDiscriminator, MinibatchGAN
+from reference_models.nets import MLPDiscriminator
+
+
+def layer(in_features=6, kernels=7, kernel_dim=3, seed=0) -> MinibatchDiscrimination:
+    torch.manual_seed(seed)
+    return MinibatchDiscrimination(in_features, kernels, kernel_dim).double()
+
+
+def by_the_formula(module: MinibatchDiscrimination, features: torch.Tensor) -> torch.Tensor:
+    """o(x_i)_b = sum over j != i of exp(-||M_i,b - M_j,b||_1), M_i = f(x_i) T, with explicit loops."""
+    matrices = torch.einsum("na,abc->nbc", features, module.tensor)  # (N, B, C)
+    size, kernels = features.shape[0], module.kernels
+    expected = torch.zeros(size, kernels, dtype=features.dtype)
+    for i in range(size):
+        for j in range(size):
+            if j != i:
+                expected[i] += torch.exp(-(matrices[i] - matrices[j]).abs().sum(dim=1))
+    return expected  # (N, B)
+
+
+def test_layer_matches_the_formula_of_the_paper(monkeypatch):
+    module = layer()
+    features = torch.randn(9, 6, dtype=torch.float64)
+    expected = by_the_formula(module, features)
+    torch.testing.assert_close(module(features), expected, rtol=1e-12, atol=1e-12)
+    monkeypatch.setattr(minibatch, "CHUNK_ELEMENTS", 9 * 9 * 3 * 2)  # two kernels at a time
+    torch.testing.assert_close(module(features), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_shapes_and_parameter_sizes():
+    module = layer(in_features=6, kernels=7, kernel_dim=3)
+    assert module.tensor.shape == (6, 7, 3)  # T in R^{A x B x C}
+    assert module(torch.randn(5, 6, dtype=torch.float64)).shape == (5, 7)
+    assert module(torch.randn(5, 2, 3, dtype=torch.float64)).shape == (
+        5,
+        7,
+    )  # features are flattened
+    defaults = MinibatchDiscrimination(16)
+    assert (defaults.kernels, defaults.kernel_dim) == (100, 5)
+
+
+def test_a_sample_is_not_compared_with_itself():
+    module = layer()
+    alone = module(torch.randn(1, 6, dtype=torch.float64))
+    assert torch.equal(alone, torch.zeros(1, 7, dtype=torch.float64))  # no other sample: o = 0
+    pair = torch.randn(2, 6, dtype=torch.float64)
+    matrices = torch.einsum("na,abc->nbc", pair, module.tensor)  # (2, B, C)
+    closeness = torch.exp(-(matrices[0] - matrices[1]).abs().sum(dim=1))  # (B,)
+    torch.testing.assert_close(
+        module(pair), torch.stack([closeness, closeness])
+    )  # not 1 + closeness
+
+
+def test_identical_samples_give_n_minus_one_per_kernel():
+    module = layer()
+    batch = torch.randn(1, 6, dtype=torch.float64).expand(10, 6)
+    # ||M_i - M_j||_1 = 0 for every pair, so each of the 9 others adds exp(0) = 1.
+    torch.testing.assert_close(module(batch), torch.full((10, 7), 9.0, dtype=torch.float64))
+
+
+def test_output_is_equivariant_to_permuting_the_batch():
+    module = layer()
+    features = torch.randn(8, 6, dtype=torch.float64)
+    order = torch.randperm(8, generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(
+        module(features[order]), module(features)[order], rtol=1e-12, atol=1e-12
+    )
+
+
+def test_output_for_a_sample_depends_on_the_rest_of_the_batch():
+    module = layer()
+    sample = torch.randn(1, 6, dtype=torch.float64)
+    first = module(torch.cat([sample, torch.randn(5, 6, dtype=torch.float64)]))[0]
+    second = module(torch.cat([sample, torch.randn(5, 6, dtype=torch.float64)]))[0]
+    assert (first - second).abs().max() > 1e-3
+
+
+def test_gradients_reach_the_tensor_and_the_features():
+    module = layer()
+    features = torch.randn(8, 6, dtype=torch.float64, requires_grad=True)
+    module(features).sum().backward()
+    assert torch.isfinite(module.tensor.grad).all() and module.tensor.grad.abs().sum() > 0
+    assert torch.isfinite(features.grad).all() and features.grad.abs().sum() > 0
+
+
+def test_discriminator_joins_o_to_the_features_before_its_last_layer():
+    torch.manual_seed(0)
+    base = MLPDiscriminator(data_dim=2, hidden=16)
+    discriminator = MinibatchDiscriminator(base, kernels=4, kernel_dim=3)
+    x = torch.randn(6, 2)
+    features = discriminator.features(x)
+    assert discriminator.feature_dim == 20 and features.shape == (6, 20)
+    torch.testing.assert_close(features[:, :16], base.features(x))
+    torch.testing.assert_close(features[:, 16:], discriminator.minibatch(base.features(x)))
+    logits = discriminator(x)
+    assert logits.shape == (6,)
+    torch.testing.assert_close(logits, discriminator.head(features).squeeze(1))
+    with pytest.raises(collapsekit.CollapsekitError, match="features"):
+        MinibatchDiscriminator(nn.Linear(2, 1))
+
+
+def test_trainer_builds_the_minibatch_discriminator_from_its_options(tiny_config):
+    trainer = reference_models.build_trainer(
+        tiny_config(model="minibatch", options={"kernels": 6, "kernel_dim": 2})
+    )
+    assert isinstance(trainer, MinibatchGAN)
+    assert isinstance(trainer.discriminator, MinibatchDiscriminator)
+    assert trainer.discriminator.minibatch.tensor.shape == (32, 6, 2)
+    defaults = reference_models.build_trainer(tiny_config(model="minibatch", batch_size=8))
+    assert defaults.discriminator.minibatch.tensor.shape == (32, 100, 5)
+    for _ in range(3):
+        result = trainer.train_step()
+        assert torch.isfinite(result.loss_discriminator) and torch.isfinite(result.loss_generator)
+
+
+def test_a_collapsed_batch_is_scored_differently_from_a_spread_one(tiny_config):
+    trainer = reference_models.build_trainer(tiny_config(model="minibatch", options={"kernels": 8}))
+    point = torch.tensor([[2.0, 0.0]])
+    collapsed = point.expand(32, 2)
+    spread = torch.cat(
+        [point, trainer.dataset.sample(31, generator=torch.Generator().manual_seed(0))]
+    )
+    with torch.no_grad():
+        assert abs(trainer.discriminator(collapsed)[0] - trainer.discriminator(spread)[0]) > 1e-4
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"kernels": 0}, "kernels must be a positive integer, got 0"),
+        ({"kernels": 2.5}, "kernels must be a positive integer, got 2.5"),
+        ({"kernel_dim": -1}, "kernel_dim must be a positive integer, got -1"),
+        ({"kernel_dim": True}, "kernel_dim must be a positive integer, got True"),
+    ],
+)
+def test_bad_options_are_refused_before_training(tiny_config, options, message):
+    with pytest.raises(collapsekit.CollapsekitError, match=message.replace(".", r"\.")):
+        reference_models.build_trainer(tiny_config(model="minibatch", options=options))
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+SMALL = [
+    "--steps",
+    "4",
+    "--eval-every",
+    "2",
+    "--eval-samples",
+    "200",
+    "--batch-size",
+    "32",
+    "--no-progress",
+    "--device",
+    "cpu",
+]
+
+
+@pytest.mark.parametrize("data", ["ring8", "grid25"])
+def test_cli_runs_minibatch_discrimination(tmp_path, data):
+    result = invoke(
+        "run",
+        "--model",
+        "minibatch",
+        "--data",
+        data,
+        "--kernels",
+        "10",
+        "--kernel-dim",
+        "3",
+        "--out",
+        tmp_path,
+        "--name",
+        "m",
+        *SMALL,
+    )
+    assert result.exit_code == 0, result.output
+    run = collapsekit.RunDir.open(tmp_path / "m")
+    assert run.read_config()["options"] == {"kernels": 10, "kernel_dim": 3}
+    summary = run.read_summary()
+    assert summary["status"] == "finished" and summary["step"] == 4
+    assert math.isfinite(summary["metrics"]["d_real"])
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--kernels", "0"], "kernels must be a positive integer, got 0"),
+        (["--kernel-dim", "-2"], "kernel_dim must be a positive integer, got -2"),
+        (["--option", "kernels=1.5"], "got 1.5"),
+    ],
+)
+def test_cli_refuses_bad_minibatch_options_before_writing_anything(tmp_path, flags, message):
+    result = invoke("run", "--model", "minibatch", *flags, "--out", tmp_path / "out", *SMALL)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not (tmp_path / "out").exists()
