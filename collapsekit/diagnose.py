@@ -349,7 +349,8 @@ def _collapse(context: _Context) -> Finding | None:
         below = _below_full(context.state)
     start = _stretches(below)[-1][0]
     evidence = _collapse_evidence(context)
-    message = f"covers {_describe(context.source, context.rows.iloc[-1], evidence['score'])}"
+    verb = "covers" if context.source == "modes" else "has"
+    message = f"{verb} {_describe(context.source, context.rows.iloc[-1], evidence['score'])}"
     if keys.MODES_CAPTURED in evidence:
         message += f" ({evidence[keys.MODES_CAPTURED]} with at least one good sample)"
     message += f" at step {int(context.steps[-1]):,}"
@@ -556,9 +557,7 @@ def _near_half(context: _Context) -> np.ndarray:
 
 def _blind(context: _Context) -> Finding | None:
     limits = context.limits
-    low = _below_full(context.state) & (
-        context.score <= limits.blind_max_share + 1e-12
-    )
+    low = _below_full(context.state) & (context.score <= limits.blind_max_share + 1e-12)
     stretch = _longest(context.warm & low & _near_half(context))
     if stretch is None or stretch[1] - stretch[0] + 1 < limits.sustained_evaluations:
         return None
@@ -569,8 +568,9 @@ def _blind(context: _Context) -> Finding | None:
     d_fake = float(np.mean(context.d_fake[first : last + 1]))
     start, end = int(context.steps[first]), int(context.steps[last])
     most = _describe(context.source, context.rows.iloc[best], float(context.score[best]))
+    most = f"at most {most} were covered" if context.source == "modes" else f"the best was {most}"
     message = (
-        f"from step {start:,} to {end:,} at most {most} were covered while D(x)={d_real:.2f} and "
+        f"from step {start:,} to {end:,} {most} while D(x)={d_real:.2f} and "
         f"D(G(z))={d_fake:.2f} sat near 1/2: the discriminator no longer sees the collapse"
     )
     evidence = {
@@ -593,7 +593,8 @@ def _near_equilibrium(context: _Context) -> Finding | None:
     d_real, d_fake = float(context.d_real[-1]), float(context.d_fake[-1])
     message = (
         f"D(x)={d_real:.2f} and D(G(z))={d_fake:.2f} near 1/2 with "
-        f"{_describe(context.source, last, float(context.score[-1]))} covered since step {start:,}: healthy"
+        f"{_describe(context.source, last, float(context.score[-1]))}"
+        f"{' covered' if context.source == 'modes' else ''} since step {start:,}: healthy"
     )
     evidence = {keys.D_REAL: d_real, keys.D_FAKE: d_fake, "score": float(context.score[-1])}
     return Finding("near_equilibrium", INFO, start, end, message, evidence)
