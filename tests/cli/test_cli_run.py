@@ -24,7 +24,8 @@ def test_dry_run_writes_a_complete_run_folder(tmp_path):
     assert result.exit_code == 0, result.output
     folder = tmp_path / "smoke"
     assert sorted(p.name for p in folder.iterdir()) == [
-        "checkpoint.pt", "config.json", "equilibrium.csv", "history.csv", "samples.npz", "summary.json",
+        "checkpoint.pt", "config.json", "d_map.npz", "equilibrium.csv", "history.csv", "samples.npz",
+        "summary.json",
     ]
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["status"] == "finished" and summary["step"] == 20
