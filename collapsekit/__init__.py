@@ -10,6 +10,7 @@ Example:
 from __future__ import annotations
 
 from collapsekit.data import Dataset, get_dataset, list_datasets, register_dataset
+from collapsekit.diagnose import Finding, Thresholds, diagnose
 from collapsekit.errors import CollapsekitError, RunFolderError
 from collapsekit.metrics import ModeCoverage, keys, mode_kl, mode_metrics, window_statistics
 from collapsekit.monitor import Monitor, Summary
@@ -20,11 +21,14 @@ __version__ = "0.1.0"
 __all__ = [
     "CollapsekitError",
     "Dataset",
+    "Finding",
     "ModeCoverage",
     "Monitor",
     "RunDir",
     "RunFolderError",
     "Summary",
+    "Thresholds",
+    "diagnose",
     "get_dataset",
     "keys",
     "list_datasets",
