@@ -310,7 +310,9 @@ def test_thresholds_by_name_and_bad_thresholds():
     rows = history([8] * 10, d_real=0.85, d_fake=0.15)
     assert "discriminator_dominance" in names(diagnose(rows))
     assert "discriminator_dominance" not in names(diagnose(rows, dominance_real=0.9))
-    assert "discriminator_dominance" not in names(diagnose(rows, thresholds=Thresholds(dominance_fake=0.1)))
+    assert "discriminator_dominance" not in names(
+        diagnose(rows, thresholds=Thresholds(dominance_fake=0.1))
+    )
     with pytest.raises(CollapsekitError, match="unknown threshold.*dominance_reel"):
         diagnose(rows, dominance_reel=0.9)
     with pytest.raises(CollapsekitError, match="dominance_real must lie in \\[0, 1\\], got 1.5"):
@@ -352,3 +354,19 @@ def test_finding_is_a_frozen_dataclass():
     finding = Finding("collapsed", ERROR, 1, 2, "m", {"score": 0.1})
     with pytest.raises(AttributeError):
         finding.name = "other"
+
+
+def test_public_names_and_the_cli_line():
+    import collapsekit
+    from collapsekit.cli.run import _finding_line
+
+    (finding,) = collapsekit.diagnose(history([8, 8, 8], d_real=0.5, d_fake=0.5))
+    assert (
+        isinstance(finding, collapsekit.Finding) and collapsekit.Thresholds().dominance_real == 0.8
+    )
+    assert _finding_line(finding.to_dict()) == (
+        "near_equilibrium [info, steps 0-200]: D(x)=0.50 and D(G(z))=0.50 near 1/2 with 8 of 8 modes "
+        "covered since step 0: healthy"
+    )
+    assert _finding_line({"name": "diverged", "severity": "error", "start_step": 7, "end_step": 7,
+                          "message": "m"}) == "diverged [error, step 7]: m"  # fmt: skip
