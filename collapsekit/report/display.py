@@ -40,11 +40,21 @@ PUBLISHED_METRICS = [keys.MODES_CAPTURED, keys.HIGH_QUALITY_FRAC, keys.MODE_KL, 
 
 @dataclass
 class Table:
-    """Header and rows of text cells; ``numeric[i]`` right-aligns column i."""
+    """Header and rows of text cells; ``numeric[i]`` right-aligns column i.
+
+    Cells stay on one line, except in the columns named in ``prose`` (findings, diagnosis).
+    """
 
     columns: list[str]
     rows: list[list[str]] = field(default_factory=list)
     numeric: list[bool] = field(default_factory=list)
+    prose: tuple[str, ...] = ("diagnosis", "findings")
+
+    def column_class(self, index: int) -> str:
+        """CSS class of column ``index``: ``num`` (right-aligned), ``prose`` (wraps) or none."""
+        if self.numeric[index]:
+            return "num"
+        return "prose" if self.columns[index] in self.prose else ""
 
 
 def heading(name: str) -> str:

@@ -37,14 +37,6 @@ BOOKKEEPING = {
     keys.MODE_COUNTS,
 }
 
-STATUS_LABELS = {
-    "finished": "finished",
-    "incomplete": "incomplete (no summary: still running or killed)",
-    "interrupted": "interrupted",
-    "diverged": "diverged",
-    "failed": "failed",
-}
-
 
 @dataclass
 class RunRecord:

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup, escape
 
 from collapsekit.atomic import atomic_write_bytes, atomic_write_text
 from collapsekit.runs import ensure_writable_folder
@@ -38,6 +39,11 @@ def markdown_escape(value: object) -> str:
     return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
 
 
+def _css_class(name: str) -> Markup:
+    """`` class="name"`` for a tag, or nothing; names come from ``Table.column_class`` only."""
+    return Markup(f' class="{escape(name)}"' if name else "")
+
+
 def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("collapsekit.report", "templates"),
@@ -50,6 +56,7 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     environment.filters["md"] = markdown_escape
+    environment.filters["css_class"] = _css_class
     return environment
 
 

@@ -147,7 +147,7 @@ def protocol_sentence(published: list[PublishedResult]) -> str:
     )
     plain = [r for r in published if r.method == "GAN" and r.metric == keys.MODES_CAPTURED]
     if len(plain) > 1:
-        quoted = " and ".join(f"{r.value:g} in {r.source}" for r in plain)
+        quoted = " and ".join(f"{r.value:g} modes in {r.source}" for r in plain)
         text += f" Even the plain GAN captures {quoted}."
     return text
 
