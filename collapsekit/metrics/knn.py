@@ -33,17 +33,20 @@ from collapsekit.errors import CollapsekitError
 from collapsekit.metrics.knn_blocks import (
     DEFAULT_CHUNK_SIZE,
     PointCloud,
+    Precision,
     approximate_squared_distances,
     column_blocks,
     exact_squared_distances,
     group_entries,
     group_minima,
-    round_down,
-    round_up,
+    lower_bounds,
     row_blocks,
     row_group_entries,
     row_group_minima,
     smallest_per_row,
+    surely_above,
+    surely_below,
+    upper_bounds,
 )
 
 __all__ = [
@@ -58,7 +61,7 @@ __all__ = [
     "neighbour_radii",
 ]
 
-_SAFETY = 1e-9  # relative margin so that bound-based decisions agree with float64 ones
+_FALLBACK_SHARE = 1 / 8  # rows of a block left without exact radii before it is redone in float64
 _EXTRA_GROUPS = 3  # column groups kept beyond k + 1, so that exact radii rarely need a second pass
 
 
@@ -111,114 +114,83 @@ def neighbour_radii(cloud: PointCloud, ks: Sequence[int]) -> dict[int, Neighbour
             f"k={ks[-1]} needs at least {ks[-1] + 1} samples, got {cloud.size}; "
             "pass more samples or a smaller k"
         )
-    device = cloud.points.device
-    smallest = torch.empty(cloud.size, ks[-1] + 1, dtype=torch.float64, device=device)
-    exact = torch.full((cloud.size, len(ks)), torch.nan, dtype=torch.float64, device=device)
+    shape = (cloud.size, len(ks))
+    lower, upper, exact = (
+        torch.full(shape, torch.nan, dtype=torch.float64, device=cloud.points.device)
+        for _ in range(3)
+    )
     tiles = list(column_blocks(cloud.size, cloud.chunk_size))
     for rows in row_blocks(cloud.size, cloud.size, cloud.chunk_size):
         if len(tiles) == 1:
-            block = approximate_squared_distances(cloud, rows, cloud, tiles[0])  # (B, N)
-            smallest[rows], exact[rows] = _smallest_with_exact(cloud, rows, block, ks)
+            lower[rows], upper[rows], exact[rows] = _radii_of_block(cloud, rows, ks)
         else:  # more points than chunk_size: merge tiles; exact values later, on demand
-            smallest[rows] = _smallest_over_tiles(cloud, rows, tiles, ks[-1] + 1)
+            lower[rows], upper[rows] = _radii_over_tiles(cloud, rows, tiles, ks)
     return {
-        k: _radii_from_smallest(cloud, k, smallest[:, k], exact[:, index])
+        k: NeighbourRadii(cloud, k, lower[:, index], upper[:, index], exact[:, index].clone())
         for index, k in enumerate(ks)
     }
 
 
-def _smallest_over_tiles(
-    cloud: PointCloud, rows: slice, tiles: list[slice], count: int
-) -> torch.Tensor:
-    best = None
+def _radii_over_tiles(
+    cloud: PointCloud, rows: slice, tiles: list[slice], ks: list[int]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    precision, best, count = cloud.precision, None, ks[-1] + 1
     for columns in tiles:
-        top = smallest_per_row(approximate_squared_distances(cloud, rows, cloud, columns), count)
+        block = approximate_squared_distances(cloud, rows, cloud, columns, precision)
+        top = smallest_per_row(block, count)
         best = (
             top if best is None else torch.cat([best, top], 1).topk(count, 1, largest=False).values
         )
-    return best.to(torch.float64)
+    norms = cloud.prepared(precision).squared_norms[rows].unsqueeze(1)
+    return lower_bounds(precision, best[:, ks], norms), upper_bounds(precision, best[:, ks], norms)
 
 
-def _lower(
-    cloud: PointCloud, approximation: torch.Tensor, rows: slice | torch.Tensor
-) -> torch.Tensor:
-    """Lower bound on the true squared distance behind fast values ``approximation`` of ``rows``' points."""
-    spread = 3 * cloud.slack * cloud.squared_norms[rows]
-    return ((approximation - spread) / (1 + 2 * cloud.slack)).clamp_min(0)
+def _radii_of_block(
+    cloud: PointCloud, rows: slice, ks: list[int]
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Bounds and exact values of the k-th radii of ``rows``: three (B, len(ks)) float64 tensors.
 
-
-def _upper(
-    cloud: PointCloud, approximation: torch.Tensor, rows: slice | torch.Tensor
-) -> torch.Tensor:
-    spread = 3 * cloud.slack * cloud.squared_norms[rows]
-    return (approximation + spread) / (1 - 2 * cloud.slack)
-
-
-def _radii_from_smallest(
-    cloud: PointCloud, k: int, approximation: torch.Tensor, exact: torch.Tensor
-) -> NeighbourRadii:
-    """Bounds from the (k + 1)-th smallest fast squared distance of each point; exact where known."""
-    everyone = slice(None)
-    lower, upper = _lower(cloud, approximation, everyone), _upper(cloud, approximation, everyone)
-    known = ~torch.isnan(exact)
-    lower, upper = torch.where(known, exact, lower), torch.where(known, exact, upper)
-    return NeighbourRadii(cloud, k, lower, upper, exact.clone())
-
-
-def _surely_below(
-    cloud: PointCloud, squared: torch.Tensor, rows: slice | torch.Tensor
-) -> torch.Tensor:
-    """Fast values below these are surely below true squared distance ``squared``."""
-    limit = (
-        squared * (1 - _SAFETY) * (1 - 2 * cloud.slack)
-        - 3 * cloud.slack * cloud.squared_norms[rows]
-    )
-    return round_down(limit, cloud.compute_dtype)
-
-
-def _surely_above(
-    cloud: PointCloud, squared: torch.Tensor, rows: slice | torch.Tensor
-) -> torch.Tensor:
-    """Fast values above these are surely above true squared distance ``squared``."""
-    limit = (
-        squared * (1 + _SAFETY) * (1 + 2 * cloud.slack)
-        + 3 * cloud.slack * cloud.squared_norms[rows]
-    )
-    return round_up(limit, cloud.compute_dtype)
+    Falls back to float64 products when float32 cannot tell the nearest
+    neighbours of many rows apart (clusters much tighter than their spread).
+    """
+    result = _smallest_with_exact(cloud, rows, ks, cloud.precision)
+    incomplete = int(result[2][:, -1].isnan().sum())
+    if (
+        incomplete > _FALLBACK_SHARE * (rows.stop - rows.start)
+        and cloud.precision != cloud.fallback
+    ):
+        result = _smallest_with_exact(cloud, rows, ks, cloud.fallback)
+    return result
 
 
 def _smallest_with_exact(
-    cloud: PointCloud, rows: slice, block: torch.Tensor, ks: list[int]
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The k + 1 smallest fast squared distances per row, and the exact k-th radii where cheap.
+    cloud: PointCloud, rows: slice, ks: list[int], precision: Precision
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Bounds of the k-th radii of ``rows`` from one block, and exact values where cheap.
 
     Only entries whose bounds overlap the k-th radius's bounds are computed
-    exactly; the entries surely below it are merely counted. Returns (B, kmax + 1)
-    float64 approximations and (B, len(ks)) exact squared radii (NaN for rows
-    whose candidates spill outside the kept column groups).
+    exactly; the entries surely below it are merely counted. Exact values are
+    NaN for rows whose candidates spill outside the kept column groups.
     """
-    count = ks[-1] + 1
+    block = approximate_squared_distances(cloud, rows, cloud, slice(None), precision)  # (B, N)
+    norms = cloud.prepared(precision).squared_norms[rows]  # (B,)
     minima = group_minima(block)  # (B, G)
-    kept = min(minima.shape[1], count + _EXTRA_GROUPS)
+    kept = min(minima.shape[1], ks[-1] + 1 + _EXTRA_GROUPS)
     order = minima.topk(min(minima.shape[1], kept + 1), dim=1, largest=False)
     values, columns = group_entries(block, order.indices[:, :kept])  # (B, Q), inf where padded
-    approximation = values.topk(count, dim=1, largest=False).values.to(torch.float64)  # (B, count)
+    smallest = values.topk(ks[-1] + 1, dim=1, largest=False).values[:, ks]  # (B, len(ks))
+    lower = lower_bounds(precision, smallest, norms.unsqueeze(1))
+    upper = upper_bounds(precision, smallest, norms.unsqueeze(1))
     bands, below = [], []
-    for k in ks:
-        above_limit = _surely_above(
-            cloud, _upper(cloud, approximation[:, k], rows), rows
-        ).unsqueeze(1)
-        below_limit = _surely_below(
-            cloud, _lower(cloud, approximation[:, k], rows), rows
-        ).unsqueeze(1)
+    for index in range(len(ks)):
+        below_limit = surely_below(precision, lower[:, index], norms).unsqueeze(1)
+        above_limit = surely_above(precision, upper[:, index], norms).unsqueeze(1)
         bands.append((values >= below_limit) & (values <= above_limit))  # (B, Q)
-        below.append((values < below_limit).sum(1))  # (B,)
-    reach = _surely_above(cloud, _upper(cloud, approximation[:, -1], rows), rows)  # (B,)
-    complete = (
-        order.values[:, kept] > reach
-        if kept < minima.shape[1]
-        else torch.ones_like(reach, dtype=torch.bool)
-    )
+        below.append((values < below_limit).sum(1))  # (B,) entries surely nearer
+    reach = surely_above(precision, upper[:, -1], norms)  # (B,)
+    complete = torch.ones_like(reach, dtype=torch.bool)
+    if kept < minima.shape[1]:
+        complete = order.values[:, kept] > reach  # no other group can hold a candidate
     row_index, position = (torch.stack(bands).any(0) & complete.unsqueeze(1)).nonzero().unbind(1)
     squared = torch.full(values.shape, torch.inf, dtype=torch.float64, device=values.device)
     squared[row_index, position] = exact_squared_distances(
@@ -228,32 +200,31 @@ def _smallest_with_exact(
         columns[row_index, position],
         cloud.chunk_size,
     )
-    exact = torch.full(
-        (values.shape[0], len(ks)), torch.nan, dtype=torch.float64, device=values.device
-    )
+    exact = torch.full_like(lower, torch.nan)
     for index, k in enumerate(ks):
         ordered = squared.masked_fill(~bands[index], torch.inf).topk(k + 1, 1, largest=False).values
         rank = (k - below[index]).clamp_min(0)  # the (k + 1)-th smallest overall
         exact[:, index] = torch.where(
             complete, ordered.gather(1, rank.unsqueeze(1)).squeeze(1), torch.nan
         )
-    return approximation, exact
+    known = ~exact.isnan()
+    return torch.where(known, exact, lower), torch.where(known, exact, upper), exact
 
 
 def _exact_radii_slowly(radii: NeighbourRadii, indices: torch.Tensor) -> torch.Tensor:
     """Exact squared radii of ``indices`` from a fresh pass over their rows (duplicates, huge sets)."""
-    cloud, count = radii.cloud, radii.k + 1
-    limit = _surely_above(cloud, radii.squared_upper[indices], indices)  # (M,)
+    cloud, count, precision = radii.cloud, radii.k + 1, radii.cloud.precision
+    norms = cloud.prepared(precision).squared_norms[indices]
+    limit = surely_above(precision, radii.squared_upper[indices], norms)  # (M,)
     out = torch.empty(indices.numel(), dtype=torch.float64, device=indices.device)
-    step = max(1, cloud.chunk_size // max(1, min(cloud.size, cloud.chunk_size)))
+    step = max(1, cloud.chunk_size // min(cloud.size, cloud.chunk_size))
     for start in range(0, indices.numel(), step):
         group = indices[start : start + step]  # (R,)
         best = None
         for columns in column_blocks(cloud.size, cloud.chunk_size):
-            block = approximate_squared_distances(cloud, group, cloud, columns)  # (R, C)
-            row_index, column_index = (
-                (block <= limit[start : start + step].unsqueeze(1)).nonzero().unbind(1)
-            )
+            block = approximate_squared_distances(cloud, group, cloud, columns, precision)  # (R, C)
+            near = block <= limit[start : start + step].unsqueeze(1)
+            row_index, column_index = near.nonzero().unbind(1)
             exact = torch.full(block.shape, torch.inf, dtype=torch.float64, device=block.device)
             exact[row_index, column_index] = exact_squared_distances(
                 cloud.points,
@@ -298,16 +269,17 @@ class BallCounts:
 class _Limits:
     """Fast squared distances below ``inside`` are surely inside; above ``outside`` surely outside."""
 
-    inside: torch.Tensor  # (balls,) compute dtype
-    outside: torch.Tensor  # (balls,) compute dtype
+    inside: torch.Tensor  # (balls,) in the cloud's compute dtype
+    outside: torch.Tensor  # (balls,) in the cloud's compute dtype
 
     @classmethod
     def of(cls, balls: Balls) -> _Limits:
-        cloud, radii = balls.radii.cloud, balls.radii
-        spread = 3 * cloud.slack * cloud.squared_norms
-        inside = radii.squared_lower * (1 - _SAFETY) * (1 - 2 * cloud.slack) - spread
-        outside = radii.squared_upper * (1 + _SAFETY) * (1 + 2 * cloud.slack) + spread
-        return cls(round_down(inside, cloud.compute_dtype), round_up(outside, cloud.compute_dtype))
+        radii, precision = balls.radii, balls.radii.cloud.precision
+        norms = radii.cloud.prepared(precision).squared_norms
+        return cls(
+            surely_below(precision, radii.squared_lower, norms),
+            surely_above(precision, radii.squared_upper, norms),
+        )
 
 
 def count_in_balls(
@@ -345,7 +317,9 @@ def count_in_balls(
     chunk_size = min(rows.chunk_size, columns.chunk_size)
     for row_slice in row_blocks(rows.size, columns.size, chunk_size):
         for column_slice in column_blocks(columns.size, chunk_size):
-            block = approximate_squared_distances(rows, row_slice, columns, column_slice)  # (B, C)
+            block = approximate_squared_distances(
+                rows, row_slice, columns, column_slice, rows.precision
+            )
             if row_balls:
                 near = _near_row_centres(block, row_reach[row_slice])
                 for balls, limits, counts in zip(row_balls, row_limits, row_counts, strict=True):
@@ -367,7 +341,7 @@ def _check_clouds(
             f"real and generated features have different widths ({rows.width} and {columns.width}); "
             "compute both with the same feature extractor"
         )
-    if not torch.equal(rows.centre, columns.centre) or rows.compute_dtype != columns.compute_dtype:
+    if not torch.equal(rows.centre, columns.centre) or rows.precision != columns.precision:
         raise ValueError(
             "point clouds compared with each other must share one centre (pass centre=)"
         )

@@ -1,7 +1,7 @@
 """Building blocks of the k-NN engine: point clouds, fast distance blocks and their error bound.
 
 The fast squared distance of centred points x, y (rounded to the compute
-precision, unit roundoff u) is ``a = |x|^2 + |y|^2 - 2 x.y`` from one matrix
+precision, unit roundoff u; ``Precision``) is ``a = |x|^2 + |y|^2 - 2 x.y`` from one matrix
 product. Its error against the true squared distance d^2 of the original
 points is at most ``c (|x|^2 + |y|^2)`` with ``c = 1.05 (D + 16) u / (1 - (D + 16) u)``:
 D u for the dot product in any summation order (Higham, Accuracy and Stability
@@ -15,14 +15,18 @@ ball.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import torch
 
 from collapsekit.errors import CollapsekitError
 
-DEFAULT_CHUNK_SIZE = 1 << 20  # pairwise distances held at once: 4 MiB of float32
+DEFAULT_CHUNK_SIZE = 1 << 22  # pairwise distances held at once: 16 MiB of float32
 GROUP = 32  # columns pruned together by their minimum
 _EXACT_SUM_BLOCK = 4096  # columns summed at once, so float64 sums never depend on batching
+_EXACT_CHUNK = 1 << 16  # coordinates of exact pairs handled at once
+FLOAT64_UP_TO_WIDTH = 16  # narrower points are compared in float64 from the start
+SAFETY = 1e-9  # relative margin so that bound-based decisions agree with float64 ones
 
 
 def resolve_device(tensor: torch.Tensor, device: str | torch.device | None) -> torch.device:
@@ -44,19 +48,41 @@ def unit_roundoff(device: torch.device) -> float:
     return 2.0**-24
 
 
-def slack(width: int, unit: float) -> float:
-    """c such that |fast d^2 - true d^2| <= c (|x|^2 + |y|^2) for centred points x, y."""
-    terms = (width + 16) * unit
-    return 1.05 * terms / (1.0 - terms)
+@dataclass(frozen=True)
+class Precision:
+    """A compute dtype and the slack c of its fast squared distances.
+
+    |fast d^2 - true d^2| <= c (|x|^2 + |y|^2) <= c (3 |x|^2 + 2 d^2) for centred x, y.
+    """
+
+    dtype: torch.dtype
+    slack: float
+
+    @classmethod
+    def of(cls, dtype: torch.dtype, width: int, device: torch.device) -> Precision:
+        unit = unit_roundoff(device) if dtype == torch.float32 else 2.0**-53
+        terms = (width + 16) * unit  # dot product (width) plus centring and assembly roundings
+        return cls(dtype, 1.05 * terms / (1.0 - terms))
+
+
+@dataclass
+class Prepared:
+    """A cloud's centred points in one precision, with their squared norms."""
+
+    centred: torch.Tensor  # (N, D) in the precision's dtype
+    norms: torch.Tensor  # (N,) in the precision's dtype, for the products
+    squared_norms: torch.Tensor  # (N,) float64, for the error bounds
 
 
 class PointCloud:
     """Points prepared for chunked distance computations.
 
-    Keeps the original points (for exact float64 distances) and a centred copy
-    in the compute precision with its squared norms. Clouds compared with each
-    other must share ``centre``. float32 is used unless its error bound is too
-    loose (very wide features, or TF32/bfloat16 products allowed), then float64.
+    Keeps the original points (for exact float64 distances) and centred copies
+    with their squared norms: float32 for speed (``precision``), float64 where
+    float32 cannot separate near neighbours (``fallback``, built on first use).
+    Narrow points (at most 16 features) use float64 from the start: their
+    products are cheap and tight clusters are common (ring8, grid25). Clouds
+    compared with each other must share ``centre``.
 
     Example:
         >>> real = PointCloud(torch.randn(50, 4))
@@ -79,20 +105,18 @@ class PointCloud:
             )
         self.points = points  # (N, D) as given
         self.chunk_size = int(chunk_size)
-        self.centre = (points.to(torch.float64).mean(0) if centre is None else centre).to(
-            points.device, torch.float64
-        )  # (D,)
-        self.slack = slack(self.width, unit_roundoff(points.device))
-        self.compute_dtype = torch.float32
-        if self.slack > 0.01:
-            self.compute_dtype, self.slack = torch.float64, slack(self.width, 2.0**-53)
-        self.centred, self.squared_norms = self._centre()  # (N, D) compute dtype, (N,) float64
-        if self.compute_dtype == torch.float32 and float(self.squared_norms.max()) > 1e30:
+        centre = points.to(torch.float64).mean(0) if centre is None else centre
+        self.centre = centre.to(points.device, torch.float64)  # (D,)
+        self.fallback = Precision.of(torch.float64, self.width, points.device)
+        self.precision = Precision.of(torch.float32, self.width, points.device)
+        if self.width <= FLOAT64_UP_TO_WIDTH or self.precision.slack > 0.01:
+            self.precision = self.fallback
+        self._prepared: dict[torch.dtype, Prepared] = {}
+        if self.prepared(self.precision).norms.isinf().any():
             raise CollapsekitError(
-                "features are too large for float32 distances (squared norm above 1e30); "
+                "features are too large for float32 distances (squared norm above 3e38); "
                 "rescale them, e.g. divide by their standard deviation"
             )
-        self.squared_norms_compute = self.squared_norms.to(self.compute_dtype)  # (N,)
 
     @property
     def size(self) -> int:
@@ -102,32 +126,72 @@ class PointCloud:
     def width(self) -> int:
         return int(self.points.shape[1])
 
-    def _centre(self) -> tuple[torch.Tensor, torch.Tensor]:
-        centred = torch.empty(
-            self.points.shape, dtype=self.compute_dtype, device=self.points.device
-        )
+    def prepared(self, precision: Precision) -> Prepared:
+        """Centred points and norms in ``precision`` (computed once)."""
+        if precision.dtype not in self._prepared:
+            self._prepared[precision.dtype] = self._centre(precision.dtype)
+        return self._prepared[precision.dtype]
+
+    def _centre(self, dtype: torch.dtype) -> Prepared:
+        centred = torch.empty(self.points.shape, dtype=dtype, device=self.points.device)
         norms = torch.empty(self.size, dtype=torch.float64, device=self.points.device)
-        step = max(1, self.chunk_size // self.width)
+        step = max(1, min(self.chunk_size, _EXACT_CHUNK) // self.width)
         for start in range(0, self.size, step):
-            rows = (self.points[start : start + step].to(torch.float64) - self.centre).to(
-                self.compute_dtype
-            )
+            rows = self.points[start : start + step].to(torch.float64)
+            rows -= self.centre
             centred[start : start + step] = rows
-            norms[start : start + step] = rows.to(torch.float64).square().sum(1)
-        return centred, norms
+            rows.copy_(centred[start : start + step])  # the rounded values the bounds are about
+            norms[start : start + step] = rows.square_().sum(1)
+        return Prepared(centred, norms.to(dtype), norms)
 
 
 def approximate_squared_distances(
-    rows: PointCloud, row_index: slice | torch.Tensor, columns: PointCloud, column_slice: slice
+    rows: PointCloud,
+    row_index: slice | torch.Tensor,
+    columns: PointCloud,
+    column_slice: slice,
+    precision: Precision,
 ) -> torch.Tensor:
     """Fast squared distances between some rows and a block of columns: (B, C), contiguous."""
+    first, second = rows.prepared(precision), columns.prepared(precision)
     block = torch.addmm(
-        columns.squared_norms_compute[column_slice].unsqueeze(0),
-        rows.centred[row_index],
-        columns.centred[column_slice].T,
+        second.norms[column_slice].unsqueeze(0),
+        first.centred[row_index],
+        second.centred[column_slice].T,
         alpha=-2.0,
     )  # (B, C)
-    return block.add_(rows.squared_norms_compute[row_index].unsqueeze(1))
+    return block.add_(first.norms[row_index].unsqueeze(1))
+
+
+def lower_bounds(
+    precision: Precision, fast: torch.Tensor, squared_norms: torch.Tensor
+) -> torch.Tensor:
+    """Lower bounds (float64) on true squared distances behind ``fast`` values of centres with ``squared_norms``."""
+    spread = 3 * precision.slack * squared_norms
+    return ((fast.to(torch.float64) - spread) / (1 + 2 * precision.slack)).clamp_min(0)
+
+
+def upper_bounds(
+    precision: Precision, fast: torch.Tensor, squared_norms: torch.Tensor
+) -> torch.Tensor:
+    spread = 3 * precision.slack * squared_norms
+    return (fast.to(torch.float64) + spread) / (1 - 2 * precision.slack)
+
+
+def surely_below(
+    precision: Precision, squared: torch.Tensor, squared_norms: torch.Tensor
+) -> torch.Tensor:
+    """Fast values below these (in the precision's dtype) are surely below true ``squared``."""
+    limit = squared * (1 - SAFETY) * (1 - 2 * precision.slack) - 3 * precision.slack * squared_norms
+    return round_down(limit, precision.dtype)
+
+
+def surely_above(
+    precision: Precision, squared: torch.Tensor, squared_norms: torch.Tensor
+) -> torch.Tensor:
+    """Fast values above these (in the precision's dtype) are surely above true ``squared``."""
+    limit = squared * (1 + SAFETY) * (1 + 2 * precision.slack) + 3 * precision.slack * squared_norms
+    return round_up(limit, precision.dtype)
 
 
 def exact_squared_distances(
@@ -144,14 +208,16 @@ def exact_squared_distances(
     """
     pairs, width = int(first_index.numel()), int(first.shape[1])
     out = torch.empty(pairs, dtype=torch.float64, device=first.device)
-    step = max(1, chunk_size // width)
+    step = max(1, min(chunk_size, _EXACT_CHUNK) // width)  # small chunks stay in cache
     for start in range(0, pairs, step):
-        difference = first[first_index[start : start + step]].to(torch.float64) - second[
+        difference = first[first_index[start : start + step]].to(torch.float64)  # (p, D)
+        difference -= second[
             second_index[start : start + step]
-        ].to(torch.float64)  # (p, D)
-        total = difference[:, :_EXACT_SUM_BLOCK].square().sum(1)
+        ]  # exact: float32 inputs fit float64
+        difference.square_()
+        total = difference[:, :_EXACT_SUM_BLOCK].sum(1)
         for offset in range(_EXACT_SUM_BLOCK, width, _EXACT_SUM_BLOCK):
-            total = total + difference[:, offset : offset + _EXACT_SUM_BLOCK].square().sum(1)
+            total += difference[:, offset : offset + _EXACT_SUM_BLOCK].sum(1)
         out[start : start + step] = total
     return out
 
