@@ -27,6 +27,10 @@ DEFAULT_KERNELS = (
 )
 DEFAULT_KERNEL_DIM = 5  # C: dim_per_kernel in openai/improved-gan nn.py MinibatchLayer
 TENSOR_INIT_STD = 0.05  # T ~ N(0, 0.05^2), the init of theta in MinibatchLayer
+# The code's data-dependent init scales each kernel so that, on a batch of real data, the
+# mean L1 distance from a sample to its nearest neighbour is 2 (c_b about exp(-2) there).
+INIT_NEAREST_DISTANCE = 2.0
+INIT_SEED_OFFSET = 2_000_003  # seed offset of the real batch used for that initialisation
 # Pairwise differences are built a few kernels at a time, (b, N, N, C) with b*N*N*C at most
 # this many elements: the full (B, N, N, C) tensor is 0.5 GB at N = 512, B = 100, C = 5.
 CHUNK_ELEMENTS = 2**22
@@ -53,14 +57,35 @@ class MinibatchDiscrimination(nn.Module):
         )  # (A, B, C)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        features = features.flatten(1)  # (N, A)
-        matrices = features @ self.tensor.flatten(1)  # (N, B * C)
-        per_kernel = matrices.view(-1, self.kernels, self.kernel_dim).transpose(0, 1)  # (B, N, C)
+        per_kernel = self._per_kernel(features)  # (B, N, C)
         size = features.shape[0]
         self_pairs = torch.eye(size, dtype=torch.bool, device=features.device)  # (N, N)
         chunk = max(1, CHUNK_ELEMENTS // (size * size * self.kernel_dim))
         sums = [_closeness_sums(part, self_pairs) for part in per_kernel.split(chunk)]  # [(b, N)]
         return torch.cat(sums).transpose(0, 1)  # (N, B)
+
+    def _per_kernel(self, features: torch.Tensor) -> torch.Tensor:
+        features = features.flatten(1)  # (N, A)
+        matrices = features @ self.tensor.flatten(1)  # (N, B * C): M_i = f(x_i) T
+        return matrices.view(-1, self.kernels, self.kernel_dim).transpose(0, 1)  # (B, N, C)
+
+    @torch.no_grad()
+    def initialise_scale(self, features: torch.Tensor) -> torch.Tensor:
+        """Rescale each kernel of T so that on ``features`` (N, A) the mean nearest-neighbour distance is 2.
+
+        The data-dependent initialisation of the authors' code, without which the
+        layer starts with every c_b near 1 (o near N - 1) and huge logits. Kernels
+        whose samples all coincide keep their scale. Returns the factors (B,).
+        """
+        per_kernel = self._per_kernel(features)  # (B, N, C)
+        distances = torch.cdist(per_kernel, per_kernel, p=1)  # (B, N, N)
+        distances.diagonal(dim1=1, dim2=2).fill_(float("inf"))
+        nearest = distances.min(dim=2).values.mean(dim=1)  # (B,)
+        factors = torch.where(
+            nearest > 0, INIT_NEAREST_DISTANCE / nearest, torch.ones_like(nearest)
+        )
+        self.tensor.mul_(factors.view(1, -1, 1))
+        return factors
 
 
 def _closeness_sums(per_kernel: torch.Tensor, self_pairs: torch.Tensor) -> torch.Tensor:
@@ -121,9 +146,16 @@ class MinibatchGAN(GANTrainer):
         return resolved
 
     def build_discriminator(self) -> nn.Module:
-        return MinibatchDiscriminator(
+        discriminator = MinibatchDiscriminator(
             super().build_discriminator(), self.options["kernels"], self.options["kernel_dim"]
         )
+        # Data-dependent init on one real batch, from its own generator: the stream of real
+        # batches and noise stays the one every other model sees for this seed.
+        rng = torch.Generator().manual_seed(self.config.seed + INIT_SEED_OFFSET)
+        real = self.dataset.sample(self.config.batch_size, generator=rng)  # (N, *sample_shape)
+        with torch.no_grad():
+            discriminator.minibatch.initialise_scale(discriminator.base.features(real))
+        return discriminator
 
 
 def check_positive(**values: object) -> None:

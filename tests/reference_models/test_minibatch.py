@@ -95,6 +95,50 @@ def test_gradients_reach_the_tensor_and_the_features():
     assert torch.isfinite(features.grad).all() and features.grad.abs().sum() > 0
 
 
+def mean_nearest_distance(module: MinibatchDiscrimination, features: torch.Tensor) -> torch.Tensor:
+    matrices = torch.einsum("na,abc->bnc", features, module.tensor)  # (B, N, C)
+    distances = (matrices.unsqueeze(2) - matrices.unsqueeze(1)).abs().sum(dim=3)  # (B, N, N)
+    distances = distances + torch.diag(
+        torch.full((features.shape[0],), float("inf"), dtype=features.dtype)
+    )
+    return distances.min(dim=2).values.mean(dim=1)  # (B,)
+
+
+def test_initial_scale_puts_the_mean_nearest_neighbour_at_distance_two():
+    module = layer()
+    features = torch.randn(12, 6, dtype=torch.float64)
+    before = mean_nearest_distance(module, features)
+    factors = module.initialise_scale(features)
+    torch.testing.assert_close(factors, 2.0 / before)
+    torch.testing.assert_close(
+        mean_nearest_distance(module, features), torch.full((7,), 2.0, dtype=torch.float64)
+    )
+    same = layer()
+    tensor = same.tensor.clone()
+    assert torch.equal(
+        same.initialise_scale(torch.ones(4, 6, dtype=torch.float64)),
+        torch.ones(7, dtype=torch.float64),
+    )
+    assert torch.equal(same.tensor, tensor)  # coinciding samples: nothing to scale by
+
+
+def test_trainer_initialises_the_layer_on_a_real_batch_without_touching_the_training_stream(
+    tiny_config,
+):
+    trainer = reference_models.build_trainer(tiny_config(model="minibatch"))
+    vanilla = reference_models.build_trainer(tiny_config(model="vanilla"))
+    assert torch.equal(
+        trainer.real_batch(64), vanilla.real_batch(64)
+    )  # same data stream as vanilla
+    rng = torch.Generator().manual_seed(0 + minibatch.INIT_SEED_OFFSET)
+    real = trainer.dataset.sample(64, generator=rng)
+    with torch.no_grad():
+        nearest = mean_nearest_distance(
+            trainer.discriminator.minibatch, trainer.discriminator.base.features(real)
+        )
+    torch.testing.assert_close(nearest, torch.full((100,), 2.0), rtol=1e-4, atol=1e-4)
+
+
 def test_discriminator_joins_o_to_the_features_before_its_last_layer():
     torch.manual_seed(0)
     base = MLPDiscriminator(data_dim=2, hidden=16)
