@@ -76,6 +76,9 @@ class Finding:
 class Thresholds:
     """Where each finding starts. Shares are fractions in [0, 1]; D outputs are mean sigmoid(D).
 
+    The *coverage score* of an evaluation is ``modes_covered / modes_total`` for data
+    with known modes, else Naeem ``coverage``, else ``recall``, else ``1 - ndb_frac``.
+
     Example:
         >>> Thresholds(dominance_real=0.9).dominance_real
         0.9
@@ -102,10 +105,8 @@ class Thresholds:
     # Oscillation: a detrended series whose autocorrelation peaks again at a lag (the period).
     oscillation_min_autocorrelation: float = 0.4
     oscillation_min_periods: float = 3.0  # the series must hold this many periods
-    oscillation_min_coverage_amplitude: float = (
-        0.15  # half the 5-95 percentile range, coverage share
-    )
-    oscillation_min_d_amplitude: float = 0.05  # same, in sigmoid(D) units
+    oscillation_min_coverage_amplitude: float = 0.15  # half the 5-95% range of the coverage score
+    oscillation_min_d_amplitude: float = 0.05  # the same for D's outputs, in sigmoid(D) units
     # Discriminator.
     dominance_real: float = 0.8  # D(x) at or above ...
     dominance_fake: float = 0.2  # ... and D(G(z)) at or below: D dominates

@@ -1,6 +1,6 @@
 """The Monitor: the one object a training loop needs.
 
-``observe`` every step (cheap: two reductions on the device, no synchronisation),
+``observe`` every step (cheap: keeps detached outputs, reduced in batches; no synchronisation),
 ``evaluate`` every ``eval_every`` steps (samples, metrics, a history row),
 ``close`` at the end (summary with findings). With a ``run_dir`` everything is
 also written to the run store as it happens, so a killed run keeps what it measured.
@@ -46,6 +46,7 @@ logger = logging.getLogger(__name__)
 FINISHED, DIVERGED, INTERRUPTED, FAILED = "finished", "diverged", "interrupted", "failed"
 KINDS = ("logits", "probs")
 MAX_REFERENCE_SAMPLES = 10_000  # default evaluation size for data given as real samples
+DEFER_MAX_ELEMENTS = 1 << 14  # D outputs up to this size are kept until the block reduction
 NDB_SAMPLES_PER_BIN = 20  # NDB bins: at most one per this many real samples (100 at most)
 
 
@@ -185,9 +186,9 @@ class Monitor:
             d_fake: D's outputs on generated samples, any batch size, same per-sample shape.
             kind: ``"logits"`` (raw outputs; sigmoid is applied) or ``"probs"`` (already in [0, 1]).
 
-        Only two detached 0-d tensors are kept on the outputs' device (no graph, no
-        synchronisation); they reach the CPU once per ``window`` steps. NaN or inf
-        outputs are recorded as divergence, not raised.
+        The outputs are kept detached on their device (no graph, no synchronisation)
+        and reduced to mean sigmoid(D) in one batch every ``window`` steps, when the
+        means reach the CPU. NaN or inf outputs are recorded as divergence, not raised.
         """
         self._check_open("observe")
         if kind not in KINDS:
@@ -199,9 +200,7 @@ class Monitor:
                 "sample must have the same shape (batch sizes may differ); pass D's outputs for each batch"
             )
         self._check_step(step)
-        self._recorder.add(
-            int(step), _mean_probability(real, kind), _mean_probability(fake, kind), kind
-        )
+        self._recorder.add(int(step), real, fake, kind)
         if self._recorder.full():
             self._flush(strict=True)
 
@@ -427,15 +426,20 @@ class Monitor:
 
 
 class _EquilibriumRecorder:
-    """Per-step mean sigmoid(D): pending 0-d tensors on the device, flushed in blocks of ``window``."""
+    """Per-step mean sigmoid(D), reduced in blocks of ``window`` steps.
+
+    ``add`` only keeps detached outputs (no graph); ``flush`` reduces all pending
+    outputs of one shape with a few batched operations and moves the means to the
+    CPU in one transfer. Outputs larger than ``DEFER_MAX_ELEMENTS`` are reduced at
+    once instead, so pending memory stays small.
+    """
 
     def __init__(self, window: int) -> None:
         self.window = window
         self._pending_steps: list[int] = []
-        self._pending_values: list[torch.Tensor] = []  # alternating real, fake; 0-d, detached
-        self._pending_probs: list[
-            bool
-        ] = []  # whether the step's outputs were given as probabilities
+        self._pending_values: list[torch.Tensor] = []  # alternating real, fake; detached
+        self._pending_reduced: list[bool] = []  # per value: already a probability (no sigmoid)
+        self._pending_probs: list[bool] = []  # per step: the user passed kind="probs"
         self._steps: list[np.ndarray] = []  # flushed blocks
         self._real: list[np.ndarray] = []
         self._fake: list[np.ndarray] = []
@@ -443,21 +447,27 @@ class _EquilibriumRecorder:
 
     def add(self, step: int, real: torch.Tensor, fake: torch.Tensor, kind: str) -> None:
         self._pending_steps.append(step)
-        self._pending_values += (real, fake)
         self._pending_probs.append(kind == "probs")
+        for outputs in (real, fake):
+            if outputs.numel() > DEFER_MAX_ELEMENTS:
+                self._pending_values.append(_mean_probability(outputs, kind).reshape(1))
+                self._pending_reduced.append(True)
+            else:
+                self._pending_values.append(outputs.detach())
+                self._pending_reduced.append(kind == "probs")
 
     def full(self) -> bool:
         return len(self._pending_steps) >= self.window
 
     def flush(self, strict: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """Move pending values to the CPU in one transfer; return the block (steps, real, fake)."""
+        """Reduce and move pending values to the CPU; return the block (steps, real, fake)."""
         if not self._pending_steps:
             return None
-        device = self._pending_values[0].device
-        values = torch.stack([v.to(device) for v in self._pending_values]).cpu().double().numpy()
+        values = _batched_means(self._pending_values, self._pending_reduced)  # (2S,)
         steps = np.asarray(self._pending_steps, dtype=np.int64)
         probs = np.asarray(self._pending_probs)
-        self._pending_steps, self._pending_values, self._pending_probs = [], [], []
+        self._pending_steps, self._pending_values = [], []
+        self._pending_reduced, self._pending_probs = [], []
         real, fake = values[0::2], values[1::2]
         self._append(steps, real, fake)
         if strict:
@@ -542,6 +552,26 @@ def _as_outputs(outputs: object, name: str) -> torch.Tensor:
             f"{name} must hold one output per sample, shape (B,) or (B, 1); got {tuple(outputs.shape)}"
         )
     return outputs
+
+
+def _batched_means(values: list[torch.Tensor], reduced: list[bool]) -> np.ndarray:
+    """Mean probability of each tensor (sigmoid unless ``reduced``), as float64 on the CPU."""
+    groups: dict[tuple, list[int]] = {}
+    for index, value in enumerate(values):
+        groups.setdefault((value.shape, value.dtype, value.device), []).append(index)
+    means = np.empty(len(values), dtype=np.float64)
+    for indices in groups.values():
+        batch = torch.stack([values[i] for i in indices]).flatten(1)  # (G, B)
+        if batch.dtype in (torch.float16, torch.bfloat16):
+            batch = batch.float()
+        flags = [reduced[i] for i in indices]
+        if not any(flags):
+            batch = batch.sigmoid()
+        elif not all(flags):
+            mask = torch.tensor(flags, device=batch.device)[:, None]  # (G, 1)
+            batch = torch.where(mask, batch, batch.sigmoid())
+        means[indices] = batch.mean(dim=1).cpu().double().numpy()
+    return means
 
 
 def _mean_probability(outputs: torch.Tensor, kind: str) -> torch.Tensor:

@@ -96,6 +96,31 @@ def test_observe_accepts_any_batch_size_and_patch_outputs():
     assert monitor.equilibrium["d_real"].tolist() == [0.5, 0.5, 0.5]
 
 
+def test_mixed_shapes_kinds_and_large_outputs_in_one_window_reduce_exactly():
+    monitor = collapsekit.Monitor(data="ring8", window=1000)
+    generator = torch.Generator().manual_seed(0)
+    batches = [
+        (torch.randn(64, generator=generator), torch.randn(64, 1, generator=generator), "logits"),
+        (torch.randn(32, generator=generator), torch.randn(64, generator=generator), "logits"),
+        (torch.rand(64, generator=generator), torch.rand(64, generator=generator), "probs"),
+        (
+            torch.randn(2, 1, 128, 128, generator=generator),
+            torch.randn(3, 1, 128, 128).half(),
+            "logits",
+        ),  # large
+    ]
+    expected = []
+    for step, (real, fake, kind) in enumerate(batches):
+        monitor.observe(step, real, fake, kind=kind)
+        to_probs = (
+            (lambda x: x.float()) if kind == "probs" else (lambda x: torch.sigmoid(x.float()))
+        )
+        expected.append((to_probs(real).mean().item(), to_probs(fake).mean().item()))
+    frame = monitor.equilibrium
+    assert frame["d_real"].tolist() == pytest.approx([e[0] for e in expected], abs=1e-6)
+    assert frame["d_fake"].tolist() == pytest.approx([e[1] for e in expected], abs=1e-6)
+
+
 def test_observe_holds_no_reference_to_the_graph():
     monitor = collapsekit.Monitor(data="ring8", window=1000)
     weights = torch.randn(2, requires_grad=True)
@@ -103,7 +128,7 @@ def test_observe_holds_no_reference_to_the_graph():
     alive = weakref.ref(logits)
     monitor.observe(0, logits, logits * 2)
     pending = monitor._recorder._pending_values
-    assert all(v.grad_fn is None and not v.requires_grad and v.dim() == 0 for v in pending)
+    assert len(pending) == 2 and all(v.grad_fn is None and not v.requires_grad for v in pending)
     del logits
     gc.collect()
     assert alive() is None
