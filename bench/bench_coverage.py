@@ -106,11 +106,16 @@ def train_one(task: tuple[str, str, int, int, str]) -> dict:
     run_dir = Path(out) / run_name(model, data, seed, steps)
     summary = _finished_summary(run_dir)
     if summary is None:
-        if (run_dir / "checkpoint.pt").exists():
-            reference_models.resume(run_dir, progress=False)
-        else:
-            config = reference_models.TrainConfig(model=model, data=data, seed=seed, steps=steps)
-            reference_models.train(config, run_dir, progress=False)
+        try:
+            if (run_dir / "checkpoint.pt").exists():
+                reference_models.resume(run_dir, progress=False)
+            else:
+                config = reference_models.TrainConfig(
+                    model=model, data=data, seed=seed, steps=steps
+                )
+                reference_models.train(config, run_dir, progress=False)
+        except Exception as error:  # one broken run must not stop the others
+            return {"model": model, "data": data, "seed": seed, "status": f"error: {error!r}"}
         summary = RunDir.open(run_dir).read_summary()
     return _row(model, data, seed, steps, summary)
 
@@ -239,6 +244,7 @@ def main(argv: list[str] | None = None) -> None:
                 flush=True,
             )
     rows = collect_existing(args) if args.report_only else run_all(args)
+    rows = [row for row in rows if row["status"] in ("finished", "diverged")]
     if not rows:
         print("no finished runs yet", flush=True)
         return

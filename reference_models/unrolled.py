@@ -133,10 +133,11 @@ def read_adam_state(
     """Hyper-parameters and (detached) state of ``optimizer`` for the named parameters of ``module``."""
     group_of = {}
     for group in optimizer.param_groups:
-        if group.get("amsgrad") or group.get("maximize"):
+        decoupled = group.get("decoupled_weight_decay") and group["weight_decay"] != 0
+        if group.get("amsgrad") or group.get("maximize") or decoupled:
             raise collapsekit.CollapsekitError(
                 "the unrolled look-ahead implements plain Adam; use torch.optim.Adam "
-                "without amsgrad or maximize for the discriminator"
+                "without amsgrad, maximize or decoupled weight decay for the discriminator"
             )
         beta1, beta2 = group["betas"]
         settings = AdamSettings(
