@@ -161,6 +161,16 @@ def _config(config_class, kwargs: dict):
     return config_class(**values)
 
 
+def _finding_line(finding: dict) -> str:
+    """``collapsed [error, steps 4,000-25,000]: covers 1 of 8 modes ...`` from a summary.json finding."""
+    start, end = finding.get("start_step"), finding.get("end_step")
+    where = [str(finding.get("severity", ""))] if finding.get("severity") else []
+    if start is not None:
+        where.append(f"step {start:,}" if end in (None, start) else f"steps {start:,}-{end:,}")
+    label = f"{finding.get('name', '?')} [{', '.join(where)}]" if where else str(finding.get("name", "?"))
+    return f"{label}: {finding.get('message', '')}"
+
+
 def _print_summary(summary: Summary) -> None:
     metrics = summary.metrics
     rows = [("status", summary.status), ("step", summary.step)]
@@ -168,6 +178,8 @@ def _print_summary(summary: Summary) -> None:
     rows.append(("time (s)", summary.elapsed_s))
     click.echo("Summary")
     click.echo(format_table(rows))
+    if summary.findings:
+        click.echo("Diagnosis")
     for finding in summary.findings:
-        click.echo(f"  finding: {finding.get('name')}: {finding.get('message', '')}")
+        click.echo(f"  finding: {_finding_line(finding)}")
     click.echo(f"Run folder: {summary.run_dir}")
