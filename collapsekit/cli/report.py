@@ -40,7 +40,10 @@ def report_command(sources: tuple[Path, ...], out: Path, title: str | None) -> N
 
     report = build_report(sources or (Path("runs"),), out, title)
     datasets = ", ".join(section.data for section in report.sections)
-    click.echo(f"Report of {len(report.records)} runs on {datasets} ({report.seconds:.1f} s)")
+    count = len(report.records)
+    click.echo(
+        f"Report of {count} run{'s' if count != 1 else ''} on {datasets} ({report.seconds:.1f} s)"
+    )
     for path, reason in report.skipped:
         click.echo(f"  skipped {path}: {reason}", err=True)
     for kind in ("html", "markdown", "summary_csv", "comparison_csv"):

@@ -205,7 +205,7 @@ def test_cli_writes_the_report_and_refuses_missing_sources(report, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert (
-        "Report of 1 runs on ring8" in result.output
+        "Report of 1 run on ring8" in result.output
         and str(tmp_path / "r" / "report.html") in result.output
     )
     assert "<title>One</title>" in (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
