@@ -343,7 +343,7 @@ def _check_settings_match(tasks: list[RunTask]) -> None:
     from reference_models import TrainConfig
 
     for task in tasks:
-        if task.action == INVALID or not (Path(task.run_dir) / CONFIG).is_file():
+        if task.action not in (SKIP, RESUME):  # nothing there, or nothing worth keeping
             continue
         stored = dataclasses.asdict(TrainConfig.from_dict(RunDir.open(task.run_dir).read_config()))
         wanted = dataclasses.asdict(TrainConfig(**task.config))
@@ -467,10 +467,9 @@ def run_tasks(
 
     def report(outcome: RunOutcome) -> None:
         outcomes[outcome.name] = outcome
-        if outcome.status == FAILED:  # the caller reports it; the traceback is for -v
-            logger.info(
-                "run %s failed: %s\n%s", outcome.name, outcome.error, outcome.traceback or ""
-            )
+        if outcome.status == FAILED:  # the caller reports it; the log keeps the traceback
+            details = f"\n{outcome.traceback}" if outcome.traceback else ""
+            logger.info("run %s failed: %s%s", outcome.name, outcome.error, details)
         if on_outcome is not None:
             on_outcome(outcome)
 

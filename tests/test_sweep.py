@@ -4,6 +4,7 @@ spawned process pool and on a real local Ray instance."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -306,6 +307,21 @@ def test_other_settings_in_a_finished_folder_need_force(local_sweep):
     ):
         plan_sweep(longer, out)
     assert [t.action for t in plan_sweep(longer, out, force=True)] == [TRAIN]
+
+
+class KillsItsWorker:
+    """Unpickled in a worker, it ends that process at once, as an out-of-memory kill would."""
+
+    def __reduce__(self):
+        return (os._exit, (3,))
+
+
+def test_a_dead_worker_costs_only_its_own_run(tmp_path):
+    crash, good = plan_sweep(SweepGrid(["vanilla"], ["ring8"], [0, 1], settings=TINY), tmp_path)
+    crash.config["options"] = KillsItsWorker()
+    outcomes = run_tasks([crash, good], workers=1, threads_per_run=1)
+    assert (outcomes[0].status, outcomes[0].error.split(":")[0]) == (FAILED, "BrokenProcessPool")
+    assert (outcomes[1].action, outcomes[1].status, outcomes[1].step) == (TRAIN, "finished", 6)
 
 
 # -- one run in this process: the worker's decisions ----------------------------------------------

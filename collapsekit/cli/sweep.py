@@ -14,6 +14,7 @@ from collapsekit.cli.run import _parse_options
 from collapsekit.metrics import keys
 from collapsekit.sweep import (
     FAILED,
+    INVALID,
     RESUME,
     SKIP,
     TRAIN,
@@ -192,16 +193,12 @@ def sweep_command(context: click.Context, **kwargs) -> None:
     )
     grid = _grid(kwargs)
     tasks = plan_sweep(grid, kwargs["out"], force=kwargs["force"])
-    pending = sum(task.action != SKIP for task in tasks)
+    pending = sum(task.action not in (SKIP, INVALID) for task in tasks)
     workers, threads = parallelism(kwargs["backend"], kwargs["workers"], kwargs["threads"], pending)
     click.echo(_header(grid, tasks, kwargs, workers, threads), err=True)
     outcomes = _run_with_progress(tasks, kwargs)
     click.echo(_footer(outcomes, kwargs["out"], "report" in context.find_root().command.commands))
-    failed = [outcome for outcome in outcomes if outcome.status == FAILED]
-    for outcome in failed:
-        if outcome.traceback and context.find_root().params.get("verbose"):
-            click.echo(f"Traceback of {outcome.name}:\n{outcome.traceback}", err=True)
-    if failed:
+    if any(outcome.status == FAILED for outcome in outcomes):  # with -v, tracebacks were logged
         context.exit(1)
 
 
@@ -279,9 +276,7 @@ def _outcome_line(outcome: RunOutcome) -> str:
 
 
 def _header(grid: SweepGrid, tasks, kwargs: dict, workers: int, threads: int) -> str:
-    counts = {
-        action: sum(task.action == action for task in tasks) for action in (TRAIN, RESUME, SKIP)
-    }
+    counts = collections.Counter(task.action for task in tasks)
     sizes = (
         len(dict.fromkeys(grid.models)),
         len(dict.fromkeys(grid.data)),
@@ -294,6 +289,7 @@ def _header(grid: SweepGrid, tasks, kwargs: dict, workers: int, threads: int) ->
     return (
         f"Sweep of {len(tasks)} runs ({shape}) -> {kwargs['out']} ({where}): "
         f"{counts[TRAIN]} to train, {counts[RESUME]} to resume, {counts[SKIP]} done earlier"
+        + (f", {counts[INVALID]} invalid" if counts[INVALID] else "")
     )
 
 
