@@ -42,9 +42,13 @@ TINY = dict(
     steps=6, eval_every=3, eval_samples=200, batch_size=64, z_dim=16, hidden=32, device="cpu"
 )
 BAD_DATA = "ring8:std=-1"  # an invalid dataset parameter: its runs fail, the others go on
-GOOD = SweepGrid(["vanilla"], ["ring8"], [0, 1], settings=TINY)
-WITH_BAD = SweepGrid(["vanilla"], ["ring8", BAD_DATA], [0, 1], settings=TINY)
-GOOD_NAMES = ["vanilla-ring8-seed0", "vanilla-ring8-seed1"]
+BAD_ERROR = "CollapsekitError: dataset 'ring8:std=-1': std must be positive, got -1.0"
+MODELS = ["vanilla", "unrolled"]
+LOOK_AHEAD = {"unroll_steps": 1}  # reaches the unrolled GAN only
+GOOD = SweepGrid(MODELS, ["ring8"], [0, 1], settings=TINY, options=LOOK_AHEAD)
+WITH_BAD = SweepGrid(MODELS, ["ring8", BAD_DATA], [0, 1], settings=TINY, options=LOOK_AHEAD)
+GOOD_NAMES = [f"{model}-ring8-seed{seed}" for model in MODELS for seed in (0, 1)]
+BAD_NAMES = [f"{model}-ring8_std=-1-seed{seed}" for model in MODELS for seed in (0, 1)]
 
 
 class LookAheadForTests(GANTrainer):
@@ -263,37 +267,39 @@ def test_missing_ray_says_how_to_install_it(tmp_path, monkeypatch):
 # -- running on the local pool ------------------------------------------------------------------
 def test_local_pool_trains_every_run_and_reports_failures(local_sweep):
     out, outcomes, heard = local_sweep
-    names = [o.name for o in outcomes]
-    assert names == GOOD_NAMES + ["vanilla-ring8_std=-1-seed0", "vanilla-ring8_std=-1-seed1"]
-    assert sorted(o.name for o in heard) == sorted(names)  # each run heard of once
-    for outcome in outcomes[:2]:
+    assert [o.name for o in outcomes] == GOOD_NAMES[:2] + BAD_NAMES[:2] + GOOD_NAMES[
+        2:
+    ] + BAD_NAMES[2:]
+    assert sorted(o.name for o in heard) == sorted(GOOD_NAMES + BAD_NAMES)  # each heard of once
+    by_name = {o.name: o for o in outcomes}
+    for name in GOOD_NAMES:
+        outcome = by_name[name]
         assert (outcome.action, outcome.status, outcome.step, outcome.error) == (
             TRAIN,
             "finished",
             6,
             None,
         )
-        summary = summary_of(out / outcome.name)
+        summary = summary_of(out / name)
         assert summary["status"] == "finished" and summary["metrics"] == outcome.metrics
-        assert RunDir(out / outcome.name).read_history()["step"].tolist() == [0, 3, 6]
-        assert RunDir(out / outcome.name).read_config()["seed"] == int(outcome.name[-1])
-    for outcome in outcomes[2:]:
-        assert outcome.status == FAILED
-        assert (
-            outcome.error
-            == "CollapsekitError: dataset 'ring8:std=-1': std must be positive, got -1.0"
-        )
-        assert not (out / outcome.name).exists()
-    assert (
-        outcomes[0].metrics[keys.D_REAL] != outcomes[1].metrics[keys.D_REAL]
-    )  # other seed, other run
+        assert RunDir(out / name).read_history()["step"].tolist() == [0, 3, 6]
+        config = RunDir(out / name).read_config()
+        assert (config["model"], config["seed"]) == (name.split("-")[0], int(name[-1]))
+        assert config["options"] == ({"unroll_steps": 1} if name.startswith("unrolled") else {})
+    for name in BAD_NAMES:
+        assert (by_name[name].status, by_name[name].error) == (FAILED, BAD_ERROR)
+        assert not (out / name).exists()
+    d_fake = {by_name[name].metrics[keys.D_FAKE] for name in GOOD_NAMES}
+    assert len(d_fake) == 4  # another model or seed: another generator
 
 
 def test_rerun_skips_finished_runs_without_touching_them(local_sweep):
     out, _, _ = local_sweep
     before = {name: (out / name / "summary.json").stat().st_mtime_ns for name in GOOD_NAMES}
     outcomes = run_sweep(GOOD, out, workers=2)
-    assert [(o.action, o.status) for o in outcomes] == [(SKIP, "finished")] * 2
+    assert [(o.name, o.action, o.status) for o in outcomes] == [
+        (n, SKIP, "finished") for n in GOOD_NAMES
+    ]
     assert [o.metrics for o in outcomes] == [summary_of(out / n)["metrics"] for n in GOOD_NAMES]
     assert {name: (out / name / "summary.json").stat().st_mtime_ns for name in GOOD_NAMES} == before
 
@@ -369,9 +375,7 @@ def test_a_run_that_raises_comes_back_as_a_failed_outcome(tmp_path, monkeypatch)
     task.config["data"] = BAD_DATA  # past the planner's check: fails inside the worker
     outcome = run_task(task)
     assert (outcome.status, outcome.traceback) == (FAILED, None)
-    assert (
-        outcome.error == "CollapsekitError: dataset 'ring8:std=-1': std must be positive, got -1.0"
-    )
+    assert outcome.error == BAD_ERROR
 
     def broken_train(config, run_dir, progress):
         raise RuntimeError("a bug in a trainer")
@@ -400,15 +404,12 @@ def test_invalid_runs_are_reported_without_a_worker(tmp_path):
 def test_ray_gives_the_same_folders_and_numbers_as_the_local_pool(local_sweep, ray_sweep):
     local_out, local_outcomes, _ = local_sweep
     ray_out, ray_outcomes = ray_sweep
-    assert (
-        sorted(p.name for p in ray_out.iterdir())
-        == sorted(p.name for p in local_out.iterdir())
-        == GOOD_NAMES
-    )
-    assert [(o.name, o.status, o.error) for o in ray_outcomes] == [
-        (o.name, o.status, o.error) for o in local_outcomes
-    ]
-    for name, local, remote in zip(GOOD_NAMES, local_outcomes, ray_outcomes, strict=False):
+    assert sorted(p.name for p in ray_out.iterdir()) == sorted(GOOD_NAMES)
+    assert sorted(p.name for p in local_out.iterdir()) == sorted(GOOD_NAMES)
+    summary = [(o.name, o.action, o.status, o.step, o.error) for o in local_outcomes]
+    assert [(o.name, o.action, o.status, o.step, o.error) for o in ray_outcomes] == summary
+    for local, remote in zip(local_outcomes, ray_outcomes, strict=True):
         assert measured(remote.metrics) == measured(local.metrics)
-        assert measured(summary_of(ray_out / name)["metrics"]) == measured(local.metrics)
-        assert history_of(ray_out / name).equals(history_of(local_out / name))
+        if local.status == "finished":
+            assert measured(summary_of(ray_out / local.name)["metrics"]) == measured(local.metrics)
+            assert history_of(ray_out / local.name).equals(history_of(local_out / local.name))

@@ -10,7 +10,7 @@ import click
 from tqdm.auto import tqdm
 
 from collapsekit.cli.common import clear_errors
-from collapsekit.cli.run import _parse_options
+from collapsekit.cli.run import _model_options
 from collapsekit.metrics import keys
 from collapsekit.sweep import (
     FAILED,
@@ -39,8 +39,6 @@ SETTINGS = (
     "lr_discriminator",
     "device",
 )
-# Model options with their own flag; each reaches only the models that take it.
-MODEL_OPTIONS = ("unroll_steps", "kernels", "kernel_dim")
 DEFAULTS = {"models": ["vanilla"], "data": ["ring8"], "seeds": [0, 1, 2, 3, 4]}
 
 
@@ -211,8 +209,7 @@ def _grid(kwargs: dict) -> SweepGrid:
     if kwargs["seeds"] is not None:
         grid.seeds = parse_seeds(kwargs["seeds"])
     settings = {name: kwargs[name] for name in SETTINGS if kwargs[name] is not None}
-    options = {name: kwargs[name] for name in MODEL_OPTIONS if kwargs[name] is not None}
-    options.update(_parse_options(kwargs["options"]))
+    options = _model_options(kwargs)  # --option pairs and the named flags, as `collapsekit run`
     return dataclasses.replace(
         grid, settings={**grid.settings, **settings}, options={**grid.options, **options}
     )
