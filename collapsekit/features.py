@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import pickle
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -167,11 +168,25 @@ def check_weights_file(name: str, weights: str | Path | None) -> Path:
         raise CollapsekitError(f"weights file {str(path)!r} for {name} does not exist; {how}")
     try:  # refuse pickles that would run code: torch-fidelity itself loads with weights_only=False
         torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, OSError, EOFError, zipfile.BadZipFile, ValueError) as error:
+    except (
+        RuntimeError,
+        OSError,
+        EOFError,
+        zipfile.BadZipFile,
+        ValueError,
+        pickle.UnpicklingError,
+    ) as error:
         raise CollapsekitError(
-            f"weights file {str(path)!r} is not a plain {name} state dict ({error}); {how}"
+            f"weights file {str(path)!r} is not a plain {name} state dict ({_reason(error)}); {how}"
         ) from None
     return path
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, pickle.UnpicklingError):
+        return "it holds Python objects besides tensors, and loading those could run code"
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0][:200] if lines else type(error).__name__
 
 
 def to_uint8_images(samples: torch.Tensor, input_range: tuple[float, float]) -> torch.Tensor:

@@ -62,7 +62,9 @@ __all__ = [
 ]
 
 _FALLBACK_SHARE = 1 / 8  # rows of a block left without exact radii before it is redone in float64
-_EXTRA_GROUPS = 3  # column groups kept beyond k + 1, so that exact radii rarely need a second pass
+_EXTRA_CANDIDATES = (
+    4  # nearest candidates kept beyond k + 1, so that exact radii rarely need a second pass
+)
 
 
 @dataclass
@@ -104,7 +106,8 @@ def neighbour_radii(cloud: PointCloud, ks: Sequence[int]) -> dict[int, Neighbour
 
     The point itself does not count as its own neighbour, but its duplicates do
     (as in prdc and torch-fidelity): the radius is the (k + 1)-th smallest
-    distance from the point to the cloud, itself included.
+    distance from the point to the cloud, itself included. Distances are
+    symmetric, so only the tiles on and above the diagonal are computed.
     """
     ks = sorted({int(k) for k in ks})
     if not ks or ks[0] < 1:
@@ -114,101 +117,103 @@ def neighbour_radii(cloud: PointCloud, ks: Sequence[int]) -> dict[int, Neighbour
             f"k={ks[-1]} needs at least {ks[-1] + 1} samples, got {cloud.size}; "
             "pass more samples or a smaller k"
         )
-    shape = (cloud.size, len(ks))
-    lower, upper, exact = (
-        torch.full(shape, torch.nan, dtype=torch.float64, device=cloud.points.device)
-        for _ in range(3)
-    )
-    tiles = list(column_blocks(cloud.size, cloud.chunk_size))
-    for rows in row_blocks(cloud.size, cloud.size, cloud.chunk_size):
-        if len(tiles) == 1:
-            lower[rows], upper[rows], exact[rows] = _radii_of_block(cloud, rows, ks)
-        else:  # more points than chunk_size: merge tiles; exact values later, on demand
-            lower[rows], upper[rows] = _radii_over_tiles(cloud, rows, tiles, ks)
+    lower, upper, exact = _radii_with(cloud, ks, cloud.precision)
+    missing = int(exact[:, -1].isnan().sum())
+    if missing > _FALLBACK_SHARE * cloud.size and cloud.precision != cloud.fallback:
+        # clusters much tighter than their spread: float32 cannot rank near neighbours
+        lower, upper, exact = _radii_with(cloud, ks, cloud.fallback)
     return {
         k: NeighbourRadii(cloud, k, lower[:, index], upper[:, index], exact[:, index].clone())
         for index, k in enumerate(ks)
     }
 
 
-def _radii_over_tiles(
-    cloud: PointCloud, rows: slice, tiles: list[slice], ks: list[int]
-) -> tuple[torch.Tensor, torch.Tensor]:
-    precision, best, count = cloud.precision, None, ks[-1] + 1
-    for columns in tiles:
-        block = approximate_squared_distances(cloud, rows, cloud, columns, precision)
-        top = smallest_per_row(block, count)
-        best = (
-            top if best is None else torch.cat([best, top], 1).topk(count, 1, largest=False).values
-        )
-    norms = cloud.prepared(precision).squared_norms[rows].unsqueeze(1)
-    return lower_bounds(precision, best[:, ks], norms), upper_bounds(precision, best[:, ks], norms)
-
-
-def _radii_of_block(
-    cloud: PointCloud, rows: slice, ks: list[int]
+def _radii_with(
+    cloud: PointCloud, ks: list[int], precision: Precision
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Bounds and exact values of the k-th radii of ``rows``: three (B, len(ks)) float64 tensors.
-
-    Falls back to float64 products when float32 cannot tell the nearest
-    neighbours of many rows apart (clusters much tighter than their spread).
-    """
-    result = _smallest_with_exact(cloud, rows, ks, cloud.precision)
-    incomplete = int(result[2][:, -1].isnan().sum())
-    if (
-        incomplete > _FALLBACK_SHARE * (rows.stop - rows.start)
-        and cloud.precision != cloud.fallback
-    ):
-        result = _smallest_with_exact(cloud, rows, ks, cloud.fallback)
-    return result
-
-
-def _smallest_with_exact(
-    cloud: PointCloud, rows: slice, ks: list[int], precision: Precision
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Bounds of the k-th radii of ``rows`` from one block, and exact values where cheap.
-
-    Only entries whose bounds overlap the k-th radius's bounds are computed
-    exactly; the entries surely below it are merely counted. Exact values are
-    NaN for rows whose candidates spill outside the kept column groups.
-    """
-    block = approximate_squared_distances(cloud, rows, cloud, slice(None), precision)  # (B, N)
-    norms = cloud.prepared(precision).squared_norms[rows]  # (B,)
-    minima = group_minima(block)  # (B, G)
-    kept = min(minima.shape[1], ks[-1] + 1 + _EXTRA_GROUPS)
-    order = minima.topk(min(minima.shape[1], kept + 1), dim=1, largest=False)
-    values, columns = group_entries(block, order.indices[:, :kept])  # (B, Q), inf where padded
-    smallest = values.topk(ks[-1] + 1, dim=1, largest=False).values[:, ks]  # (B, len(ks))
+    """Bounds and exact values (NaN where not cheap) of the k-th radii: three (N, len(ks)) float64."""
+    values, neighbours = _nearest_candidates(
+        cloud, min(cloud.size, ks[-1] + 1 + _EXTRA_CANDIDATES), precision
+    )
+    norms = cloud.prepared(precision).squared_norms  # (N,)
+    smallest = values[:, ks]  # (N, len(ks)) fast (k + 1)-th smallest squared distances
     lower = lower_bounds(precision, smallest, norms.unsqueeze(1))
     upper = upper_bounds(precision, smallest, norms.unsqueeze(1))
+    reach = surely_above(precision, upper[:, -1], norms)  # (N,) beyond: surely not a candidate
+    complete = (
+        values[:, -1] > reach
+        if values.shape[1] < cloud.size
+        else torch.ones_like(reach, dtype=torch.bool)
+    )
     bands, below = [], []
     for index in range(len(ks)):
         below_limit = surely_below(precision, lower[:, index], norms).unsqueeze(1)
         above_limit = surely_above(precision, upper[:, index], norms).unsqueeze(1)
-        bands.append((values >= below_limit) & (values <= above_limit))  # (B, Q)
-        below.append((values < below_limit).sum(1))  # (B,) entries surely nearer
-    reach = surely_above(precision, upper[:, -1], norms)  # (B,)
-    complete = torch.ones_like(reach, dtype=torch.bool)
-    if kept < minima.shape[1]:
-        complete = order.values[:, kept] > reach  # no other group can hold a candidate
-    row_index, position = (torch.stack(bands).any(0) & complete.unsqueeze(1)).nonzero().unbind(1)
-    squared = torch.full(values.shape, torch.inf, dtype=torch.float64, device=values.device)
-    squared[row_index, position] = exact_squared_distances(
-        cloud.points,
-        row_index + rows.start,
-        cloud.points,
-        columns[row_index, position],
-        cloud.chunk_size,
-    )
+        bands.append((values >= below_limit) & (values <= above_limit) & complete.unsqueeze(1))
+        below.append((values < below_limit).sum(1))  # (N,) candidates surely nearer
+    row_index, position = torch.stack(bands).any(0).nonzero().unbind(1)
+    squared = exact_squared_distances(
+        cloud.points, row_index, cloud.points, neighbours[row_index, position], cloud.chunk_size
+    )  # (P,)
     exact = torch.full_like(lower, torch.nan)
     for index, k in enumerate(ks):
-        ordered = squared.masked_fill(~bands[index], torch.inf).topk(k + 1, 1, largest=False).values
-        rank = (k - below[index]).clamp_min(0)  # the (k + 1)-th smallest overall
-        exact[:, index] = torch.where(
-            complete, ordered.gather(1, rank.unsqueeze(1)).squeeze(1), torch.nan
-        )
+        in_band = bands[index][row_index, position]
+        _place_ranked(exact[:, index], row_index[in_band], squared[in_band], k - below[index])
     known = ~exact.isnan()
     return torch.where(known, exact, lower), torch.where(known, exact, upper), exact
+
+
+def _nearest_candidates(
+    cloud: PointCloud, count: int, precision: Precision
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``count`` smallest fast squared distances of every point to the cloud, and their indices.
+
+    Row blocks span all columns when the cloud fits one chunk (then each row is
+    selected from once); larger clouds are walked in column tiles whose
+    candidates are merged. Returns (N, count) values, ascending, and (N, count)
+    int64 indices.
+    """
+    size = cloud.size
+    values = torch.full((size, count), torch.inf, dtype=precision.dtype, device=cloud.points.device)
+    indices = torch.zeros((size, count), dtype=torch.int64, device=cloud.points.device)
+    tiles = list(column_blocks(cloud.padded_size, cloud.chunk_size))
+    for rows in row_blocks(size, cloud.padded_size, cloud.chunk_size):
+        for columns in tiles:
+            block = approximate_squared_distances(cloud, rows, cloud, columns, precision)  # (B, C)
+            found, where = smallest_per_row(block, count)
+            if len(tiles) == 1:
+                values[rows], indices[rows] = found, where
+            else:
+                _merge(values, indices, rows, found, where + columns.start)
+    return values, indices
+
+
+def _merge(
+    values: torch.Tensor,
+    indices: torch.Tensor,
+    rows: slice,
+    found: torch.Tensor,
+    where: torch.Tensor,
+) -> None:
+    """Keep the smallest of the running candidates of ``rows`` and newly ``found`` ones."""
+    merged = torch.cat([values[rows], found], 1)
+    top = merged.topk(values.shape[1], dim=1, largest=False)
+    values[rows] = top.values
+    indices[rows] = torch.cat([indices[rows], where], 1).gather(1, top.indices)
+
+
+def _place_ranked(
+    out: torch.Tensor, rows: torch.Tensor, values: torch.Tensor, ranks: torch.Tensor
+) -> None:
+    """Set ``out[r]`` to the ``ranks[r]``-th smallest (from 0) of the ``values`` whose row is r."""
+    by_value = torch.argsort(values, stable=True)
+    order = by_value[torch.argsort(rows[by_value], stable=True)]  # by row, then by value
+    rows, values = rows[order], values[order]
+    counts = torch.bincount(rows, minlength=out.numel())
+    first = counts.cumsum(0) - counts  # (B,) where each row's run starts
+    position = torch.arange(rows.numel(), device=rows.device) - first[rows]
+    chosen = position == ranks[rows]
+    out[rows[chosen]] = values[chosen]
 
 
 def _exact_radii_slowly(radii: NeighbourRadii, indices: torch.Tensor) -> torch.Tensor:
@@ -217,11 +222,11 @@ def _exact_radii_slowly(radii: NeighbourRadii, indices: torch.Tensor) -> torch.T
     norms = cloud.prepared(precision).squared_norms[indices]
     limit = surely_above(precision, radii.squared_upper[indices], norms)  # (M,)
     out = torch.empty(indices.numel(), dtype=torch.float64, device=indices.device)
-    step = max(1, cloud.chunk_size // min(cloud.size, cloud.chunk_size))
+    step = max(1, cloud.chunk_size // min(cloud.padded_size, cloud.chunk_size))
     for start in range(0, indices.numel(), step):
         group = indices[start : start + step]  # (R,)
         best = None
-        for columns in column_blocks(cloud.size, cloud.chunk_size):
+        for columns in column_blocks(cloud.padded_size, cloud.chunk_size):
             block = approximate_squared_distances(cloud, group, cloud, columns, precision)  # (R, C)
             near = block <= limit[start : start + step].unsqueeze(1)
             row_index, column_index = near.nonzero().unbind(1)
@@ -311,12 +316,17 @@ def count_in_balls(
     row_reach = (
         torch.stack([limits.outside for limits in row_limits]).amax(0) if row_balls else None
     )
-    column_reach = (
-        torch.stack([limits.outside for limits in column_limits]).amax(0) if column_balls else None
-    )
+    column_reach = None
+    if column_balls:  # padded columns (+inf away) must reach nothing
+        column_reach = torch.full(
+            (columns.padded_size,), -torch.inf, dtype=columns.precision.dtype, device=device
+        )
+        column_reach[: columns.size] = torch.stack(
+            [limits.outside for limits in column_limits]
+        ).amax(0)
     chunk_size = min(rows.chunk_size, columns.chunk_size)
-    for row_slice in row_blocks(rows.size, columns.size, chunk_size):
-        for column_slice in column_blocks(columns.size, chunk_size):
+    for row_slice in row_blocks(rows.size, columns.padded_size, chunk_size):
+        for column_slice in column_blocks(columns.padded_size, chunk_size):
             block = approximate_squared_distances(
                 rows, row_slice, columns, column_slice, rows.precision
             )

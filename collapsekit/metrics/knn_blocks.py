@@ -1,12 +1,14 @@
 """Building blocks of the k-NN engine: point clouds, fast distance blocks and their error bound.
 
 The fast squared distance of centred points x, y (rounded to the compute
-precision, unit roundoff u; ``Precision``) is ``a = |x|^2 + |y|^2 - 2 x.y`` from one matrix
-product. Its error against the true squared distance d^2 of the original
-points is at most ``c (|x|^2 + |y|^2)`` with ``c = 1.05 (D + 16) u / (1 - (D + 16) u)``:
-D u for the dot product in any summation order (Higham, Accuracy and Stability
-of Numerical Algorithms, eq. 3.5), about 4u for rounding the centred points and
-about 5u for assembling the three terms. Since |y|^2 <= 2|x|^2 + 2 d^2 (up to
+precision, unit roundoff u; ``Precision``) is ``a = |x|^2 + |y|^2 - 2 x.y``, one
+dot product of length D + 2 of augmented rows (``Prepared``). Its error against
+the true squared distance d^2 of the original points is at most
+``c (|x|^2 + |y|^2)`` with ``c = 1.05 (2D + 16) u / (1 - (2D + 16) u)``: the dot
+product of terms summing in absolute value to at most 2 (|x|^2 + |y|^2), in any
+summation order, errs by (D + 2) u times that (Higham, Accuracy and Stability of
+Numerical Algorithms, eq. 3.5); rounding the centred points adds about 4u and
+rounding the norms u. Since |y|^2 <= 2|x|^2 + 2 d^2 (up to
 rounding), the error is also at most ``c (3 |x|^2 + 2 d^2)``, a bound that uses
 only the ball centre's norm, so a block can be compared with one threshold per
 ball.
@@ -17,11 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from collapsekit.errors import CollapsekitError
 
-DEFAULT_CHUNK_SIZE = 1 << 22  # pairwise distances held at once: 16 MiB of float32
+DEFAULT_CHUNK_SIZE = 1 << 21  # pairwise distances held at once: 8 MiB of float32
 GROUP = 32  # columns pruned together by their minimum
 _EXACT_SUM_BLOCK = 4096  # columns summed at once, so float64 sums never depend on batching
 _EXACT_CHUNK = 1 << 16  # coordinates of exact pairs handled at once
@@ -61,17 +64,22 @@ class Precision:
     @classmethod
     def of(cls, dtype: torch.dtype, width: int, device: torch.device) -> Precision:
         unit = unit_roundoff(device) if dtype == torch.float32 else 2.0**-53
-        terms = (width + 16) * unit  # dot product (width) plus centring and assembly roundings
+        terms = (2 * width + 16) * unit  # augmented dot product (2 (D + 2)) plus centring and norms
         return cls(dtype, 1.05 * terms / (1.0 - terms))
 
 
 @dataclass
 class Prepared:
-    """A cloud's centred points in one precision, with their squared norms."""
+    """A cloud's centred points x in one precision, augmented so that one product gives d^2.
 
-    centred: torch.Tensor  # (N, D) in the precision's dtype
-    norms: torch.Tensor  # (N,) in the precision's dtype, for the products
-    squared_norms: torch.Tensor  # (N,) float64, for the error bounds
+    ``left[i] . right[:, j] = |x_i|^2 + |x_j|^2 - 2 x_i . x_j`` with
+    ``left = [x, |x|^2, 1]`` and ``right = [-2 x, 1, |x|^2]^T`` (stored transposed:
+    the product reads it faster).
+    """
+
+    left: torch.Tensor  # (N, D + 2) in the precision's dtype
+    right: torch.Tensor  # (D + 2, N rounded up to whole groups) in the precision's dtype
+    squared_norms: torch.Tensor  # (N,) float64 |x|^2 of the rounded centred points, for the bounds
 
 
 class PointCloud:
@@ -112,7 +120,7 @@ class PointCloud:
         if self.width <= FLOAT64_UP_TO_WIDTH or self.precision.slack > 0.01:
             self.precision = self.fallback
         self._prepared: dict[torch.dtype, Prepared] = {}
-        if self.prepared(self.precision).norms.isinf().any():
+        if self.prepared(self.precision).left[:, -2].isinf().any():
             raise CollapsekitError(
                 "features are too large for float32 distances (squared norm above 3e38); "
                 "rescale them, e.g. divide by their standard deviation"
@@ -126,6 +134,11 @@ class PointCloud:
     def width(self) -> int:
         return int(self.points.shape[1])
 
+    @property
+    def padded_size(self) -> int:
+        """Columns of this cloud in a block: the size rounded up to whole groups (padding is +inf)."""
+        return -(-self.size // GROUP) * GROUP
+
     def prepared(self, precision: Precision) -> Prepared:
         """Centred points and norms in ``precision`` (computed once)."""
         if precision.dtype not in self._prepared:
@@ -133,34 +146,39 @@ class PointCloud:
         return self._prepared[precision.dtype]
 
     def _centre(self, dtype: torch.dtype) -> Prepared:
-        centred = torch.empty(self.points.shape, dtype=dtype, device=self.points.device)
+        left = torch.ones(self.size, self.width + 2, dtype=dtype, device=self.points.device)
+        right = torch.ones_like(left)
         norms = torch.empty(self.size, dtype=torch.float64, device=self.points.device)
         step = max(1, min(self.chunk_size, _EXACT_CHUNK) // self.width)
         for start in range(0, self.size, step):
-            rows = self.points[start : start + step].to(torch.float64)
+            end = min(self.size, start + step)
+            rows = self.points[start:end].to(torch.float64)
             rows -= self.centre
-            centred[start : start + step] = rows
-            rows.copy_(centred[start : start + step])  # the rounded values the bounds are about
-            norms[start : start + step] = rows.square_().sum(1)
-        return Prepared(centred, norms.to(dtype), norms)
+            left[start:end, : self.width] = rows
+            rows.copy_(left[start:end, : self.width])  # the rounded values the bounds are about
+            norms[start:end] = rows.square_().sum(1)
+        right[:, : self.width] = left[:, : self.width] * -2
+        left[:, -2] = norms
+        right[:, -1] = norms
+        padding = torch.zeros(
+            self.padded_size - self.size, self.width + 2, dtype=dtype, device=left.device
+        )
+        padding[:, -1] = torch.inf  # |x|^2 slot: padded columns are infinitely far from everything
+        return Prepared(left, torch.cat([right, padding]).T.contiguous(), norms)
 
 
 def approximate_squared_distances(
     rows: PointCloud,
     row_index: slice | torch.Tensor,
     columns: PointCloud,
-    column_slice: slice,
+    column_index: slice | torch.Tensor,
     precision: Precision,
 ) -> torch.Tensor:
-    """Fast squared distances between some rows and a block of columns: (B, C), contiguous."""
-    first, second = rows.prepared(precision), columns.prepared(precision)
-    block = torch.addmm(
-        second.norms[column_slice].unsqueeze(0),
-        first.centred[row_index],
-        second.centred[column_slice].T,
-        alpha=-2.0,
-    )  # (B, C)
-    return block.add_(first.norms[row_index].unsqueeze(1))
+    """Fast squared distances between some rows and some columns: (B, C), contiguous, one product."""
+    return (
+        rows.prepared(precision).left[row_index]
+        @ columns.prepared(precision).right[:, column_index]
+    )
 
 
 def lower_bounds(
@@ -248,24 +266,16 @@ def row_blocks(rows: int, columns: int, chunk_size: int) -> Iterator[slice]:
 
 
 def column_blocks(columns: int, chunk_size: int) -> Iterator[slice]:
-    step = min(columns, chunk_size)
+    """Column slices of whole groups, each at most ``chunk_size`` wide (at least one group)."""
+    step = min(columns, max(GROUP, chunk_size // GROUP * GROUP))
     for start in range(0, columns, step):
         yield slice(start, min(columns, start + step))
 
 
 def group_minima(block: torch.Tensor) -> torch.Tensor:
-    """Minimum of every run of ``GROUP`` columns: (B, C) contiguous -> (B, ceil(C / GROUP))."""
+    """Minimum of every run of ``GROUP`` columns: (B, C) contiguous, C whole groups -> (B, C / GROUP)."""
     rows, columns = block.shape
-    full = columns // GROUP
-    parts = []
-    if full:
-        grouped = block.as_strided(
-            (rows, full, GROUP), (block.stride(0), GROUP, 1)
-        )  # a view, no copy
-        parts.append(grouped.amin(2))
-    if columns % GROUP:
-        parts.append(block[:, full * GROUP :].amin(1, keepdim=True))
-    return parts[0] if len(parts) == 1 else torch.cat(parts, 1)
+    return block.view(rows, columns // GROUP, GROUP).amin(2)
 
 
 def group_entries(
@@ -273,17 +283,17 @@ def group_entries(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Entries of the column groups ``groups`` (R, q) of ``rows`` (default: all, in order).
 
-    Returns values (R, q * GROUP), +inf where a group runs past the last column,
-    and their column indices (R, q * GROUP).
+    Returns values (R, q * GROUP) and their column indices (R, q * GROUP).
     """
-    offsets = torch.arange(GROUP, device=block.device)
-    columns = (groups.unsqueeze(2) * GROUP + offsets).flatten(1)  # (R, q * GROUP)
-    ragged = block.shape[1] % GROUP != 0
-    if ragged:
-        valid = columns < block.shape[1]
-        columns = columns.clamp_max(block.shape[1] - 1)
-    values = block.gather(1, columns) if rows is None else block[rows.unsqueeze(1), columns]
-    return (values.masked_fill(~valid, torch.inf) if ragged else values), columns
+    count = block.shape[1] // GROUP
+    if rows is None:
+        rows = torch.arange(block.shape[0], device=block.device)
+    flat = (rows.unsqueeze(1) * count + groups).flatten()  # (R * q,) whole groups, contiguous rows
+    values = (
+        block.view(-1, GROUP).index_select(0, flat).view(groups.shape[0], groups.shape[1] * GROUP)
+    )
+    columns = (groups.unsqueeze(2) * GROUP + torch.arange(GROUP, device=block.device)).flatten(1)
+    return values, columns
 
 
 def row_group_minima(block: torch.Tensor) -> torch.Tensor:
@@ -316,13 +326,57 @@ def row_group_entries(
     return values.masked_fill(~valid, torch.inf), rows
 
 
-def smallest_per_row(block: torch.Tensor, count: int) -> torch.Tensor:
-    """The ``count`` smallest entries of each row, ascending: (B, min(count, C)).
+def smallest_per_row(
+    block: torch.Tensor, count: int, along_columns: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``count`` smallest entries of each row (or column), ascending, and where they are.
 
-    Only the ``count`` groups with the smallest minima can hold them: any entry
-    of another group has ``count`` distinct entries at most as large.
+    Returns two (B, min(count, C)) tensors, or (C, min(count, B)) ``along_columns``.
+    The count-th smallest group minimum t bounds the count-th smallest entry
+    from above, so only the entries at most t, in groups whose minimum is at
+    most t, are gathered and sorted: a few per row instead of the whole row.
     """
-    minima = group_minima(block)
-    kept = min(count, minima.shape[1])
-    values, _ = group_entries(block, minima.topk(kept, dim=1, largest=False).indices)
-    return values.topk(min(count, block.shape[1]), dim=1, largest=False).values
+    lines, length = (block.shape[1], block.shape[0]) if along_columns else block.shape
+    count = min(count, length)
+    minima = (
+        row_group_minima(block).T.contiguous() if along_columns else group_minima(block)
+    )  # (lines, G)
+    if minima.shape[1] <= count:
+        limit = torch.full((lines,), torch.inf, dtype=block.dtype, device=block.device)
+    else:
+        limit = kth_smallest(minima, count)  # (lines,)
+    line, group = (minima <= limit.unsqueeze(1)).nonzero().unbind(1)  # line-major
+    if along_columns:
+        values, where = row_group_entries(block, group, line)  # (P, GROUP)
+    else:
+        values, where = group_entries(block, group.unsqueeze(1), line)
+    keep = values <= limit[line].unsqueeze(1)
+    line = line.unsqueeze(1).expand_as(values)[keep]
+    packed_values, packed_where = _pack_rows(line, values[keep], where[keep], lines)
+    order = packed_values.sort(dim=1).indices[:, :count]
+    return packed_values.gather(1, order), packed_where.gather(1, order)
+
+
+def kth_smallest(values: torch.Tensor, k: int) -> torch.Tensor:
+    """The k-th smallest entry of each row (k from 1): (B,). numpy's partition on the CPU, where
+    torch's topk and kthvalue cost microseconds per row."""
+    if values.device.type == "cpu":
+        array = values.numpy()
+        return torch.from_numpy(np.partition(array, k - 1, axis=1)[:, k - 1].copy())
+    return values.kthvalue(k, dim=1).values
+
+
+def _pack_rows(
+    rows: torch.Tensor, values: torch.Tensor, columns: torch.Tensor, row_count: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Entries given row by row (``rows`` ascending) as a dense (B, widest row) matrix, +inf padded."""
+    counts = torch.bincount(rows, minlength=row_count)
+    position = torch.arange(rows.numel(), device=rows.device) - (counts.cumsum(0) - counts)[rows]
+    width = int(counts.max())
+    packed_values = torch.full(
+        (row_count, width), torch.inf, dtype=values.dtype, device=values.device
+    )
+    packed_columns = torch.zeros((row_count, width), dtype=torch.int64, device=values.device)
+    packed_values[rows, position] = values
+    packed_columns[rows, position] = columns
+    return packed_values, packed_columns

@@ -111,13 +111,13 @@ def test_tight_clusters_fall_back_to_float64_blocks(monkeypatch) -> None:
     cloud = PointCloud(points)
     assert cloud.precision.dtype == torch.float32
     used = []
-    original = knn._smallest_with_exact
+    original = knn._radii_with
 
-    def spy(cloud, rows, ks, precision):
+    def spy(cloud, ks, precision):
         used.append(precision.dtype)
-        return original(cloud, rows, ks, precision)
+        return original(cloud, ks, precision)
 
-    monkeypatch.setattr(knn, "_smallest_with_exact", spy)
+    monkeypatch.setattr(knn, "_radii_with", spy)
     radii = neighbour_radii(cloud, [3])[3]
     assert torch.float64 in used
     assert torch.equal(radii.distances(), brute_radii(points, 3))
