@@ -25,17 +25,6 @@ import warnings
 
 import numpy as np
 import torch
-from torch_fidelity.metric_fid import (
-    KEY_METRIC_FID,
-    fid_features_to_statistics,
-    fid_statistics_to_metric,
-)
-from torch_fidelity.metric_isc import (
-    KEY_METRIC_ISC_MEAN,
-    KEY_METRIC_ISC_STD,
-    isc_features_to_metric,
-)
-from torch_fidelity.metric_kid import mmd2
 
 from collapsekit.data.base import Dataset
 from collapsekit.data.mixtures import GaussianMixture
@@ -72,6 +61,11 @@ def fid(real_features: torch.Tensor, fake_features: torch.Tensor) -> float:
             UserWarning,
             stacklevel=2,
         )
+    from torch_fidelity.metric_fid import (
+        KEY_METRIC_FID,
+        fid_statistics_to_metric,
+    )  # imported on use: slow
+
     real_statistics = _fid_statistics(real)
     fake_statistics = _fid_statistics(fake)
     with np.errstate(invalid="ignore"):
@@ -87,6 +81,8 @@ def fid(real_features: torch.Tensor, fake_features: torch.Tensor) -> float:
 
 
 def _fid_statistics(features: torch.Tensor) -> dict[str, np.ndarray]:
+    from torch_fidelity.metric_fid import fid_features_to_statistics
+
     statistics = fid_features_to_statistics(features.detach().to("cpu", torch.float64))
     statistics["sigma"] = np.atleast_2d(statistics["sigma"])  # one feature: np.cov gives a scalar
     return statistics
@@ -117,6 +113,8 @@ def kid(
     size = min(subset_size, real.shape[0], fake.shape[0])
     fake = fake.detach().to("cpu", torch.float64)
     real = real.detach().to("cpu", torch.float64)
+    from torch_fidelity.metric_kid import mmd2
+
     random_state = np.random.RandomState(seed)
     values = np.zeros(subsets)
     for index in range(subsets):
@@ -156,6 +154,12 @@ def inception_score(
     log_probabilities = (
         logits.detach().to("cpu", torch.float64).log_softmax(1).clamp_min(LOG_PROBABILITY_FLOOR)
     )
+    from torch_fidelity.metric_isc import (
+        KEY_METRIC_ISC_MEAN,
+        KEY_METRIC_ISC_STD,
+        isc_features_to_metric,
+    )
+
     result = isc_features_to_metric(log_probabilities, splits, shuffle, seed)
     return {
         keys.INCEPTION_SCORE: result[KEY_METRIC_ISC_MEAN],

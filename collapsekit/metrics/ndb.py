@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from scipy.stats import norm
-from sklearn.cluster import KMeans
 
 from collapsekit.errors import CollapsekitError
 from collapsekit.metrics import keys
@@ -54,6 +52,8 @@ class NumberOfDifferentBins:
     def fit(self, real: torch.Tensor) -> NumberOfDifferentBins:
         """Cluster the real samples (N, D) into ``bins`` bins."""
         real = check_features(real, "real samples", min_rows=self.bins)
+        from sklearn.cluster import KMeans  # imported on use: slow
+
         data = real.detach().to("cpu", torch.float64).numpy()
         kmeans = KMeans(n_clusters=self.bins, n_init=1, random_state=self.seed).fit(data)
         self._kmeans = kmeans
@@ -93,6 +93,8 @@ def two_proportion_p_values(
         >>> float(two_proportion_p_values(np.array([0.5]), 100, np.array([0.5]), 100)[0])
         1.0
     """
+    from scipy.stats import norm
+
     pooled = (first * first_count + second * second_count) / (first_count + second_count)
     error = np.sqrt(pooled * (1 - pooled) * (1 / first_count + 1 / second_count))
     with np.errstate(divide="ignore", invalid="ignore"):
