@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 import collapsekit
 from collapsekit.data import Dataset

@@ -48,13 +48,12 @@ def window_statistics(d_real: torch.Tensor, d_fake: torch.Tensor) -> dict[str, f
         nan = math.nan
         return {keys.D_REAL: nan, keys.D_FAKE: nan, keys.D_GAP: nan, keys.D_REAL_STD: nan, keys.D_FAKE_STD: nan}
     real_mean, fake_mean = float(d_real.mean()), float(d_fake.mean())
-    spread = (lambda x: float(x.std(unbiased=False)))
     return {
         keys.D_REAL: real_mean,
         keys.D_FAKE: fake_mean,
         keys.D_GAP: round(real_mean - fake_mean, 12),
-        keys.D_REAL_STD: spread(d_real),
-        keys.D_FAKE_STD: spread(d_fake),
+        keys.D_REAL_STD: float(d_real.std(unbiased=False)),
+        keys.D_FAKE_STD: float(d_fake.std(unbiased=False)),
     }
 
 
