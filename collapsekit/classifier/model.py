@@ -3,6 +3,11 @@
 A stacked image (3, H, W) holds three digits, one per channel; the classifier
 labels each channel on its own, and the mode of the image is the triple
 ``100 * d0 + 10 * d1 + d2`` (see ``collapsekit.classifier.mode``).
+
+Besides the ten digits it has an eleventh class, "not a digit", trained on
+noise, blank images, pixel-shuffled digits and overlaid pairs of digits. Without
+it a digit classifier labels a blank image as some digit with probability 0.999,
+so a generator stuck on blank channels would look like high-quality samples.
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ from torch import nn
 
 from collapsekit.errors import CollapsekitError
 
-DIGITS = 10  # classes per channel
+DIGITS = 10  # digit classes per channel
+NOT_A_DIGIT = DIGITS  # index of the extra class for images that show no single digit
+CLASSES = DIGITS + 1
 
 
 @dataclass(frozen=True)
@@ -66,19 +73,19 @@ class Architecture:
 def architecture_for(image_size: int) -> Architecture:
     """The default architecture for 8x8 (stacked-digits) or 28x28 (stacked-mnist) digits."""
     if image_size == 28:
-        # pool at every stage (28 -> 14 -> 7 -> 3): about 2M multiply-adds per channel
-        return Architecture(image_size=28, widths=(16, 32, 64), pools=(True, True, True))
+        # pool at every stage (28 -> 14 -> 7 -> 3): about 0.6M multiply-adds per channel
+        return Architecture(image_size=28, widths=(8, 16, 32), pools=(True, True, True))
     return Architecture(image_size=image_size)
 
 
 class DigitClassifier(nn.Module):
-    """CNN from one grey image (B, 1, S, S) in [-1, 1] to 10 digit logits.
+    """CNN from one grey image (B, 1, S, S) in [-1, 1] to 11 logits: digits 0..9, then "not a digit".
 
     Example:
         >>> model = DigitClassifier(Architecture(image_size=8))
         >>> features, logits = model(torch.zeros(2, 1, 8, 8))
         >>> features.shape, logits.shape
-        (torch.Size([2, 128]), torch.Size([2, 10]))
+        (torch.Size([2, 128]), torch.Size([2, 11]))
     """
 
     def __init__(self, architecture: Architecture) -> None:
@@ -86,19 +93,21 @@ class DigitClassifier(nn.Module):
         self.architecture = architecture
         stages: list[nn.Module] = []
         channels_in = 1
-        for width, pool in zip(architecture.widths, architecture.pools):
+        for width, pool in zip(architecture.widths, architecture.pools, strict=True):
             stages += [nn.Conv2d(channels_in, width, kernel_size=3, padding=1), nn.ReLU()]
             if pool:
                 stages.append(nn.MaxPool2d(2))
             channels_in = width
         self.convolutions = nn.Sequential(*stages)
         flat = channels_in * architecture.final_side**2
-        self.penultimate = nn.Sequential(nn.Flatten(), nn.Linear(flat, architecture.hidden), nn.ReLU())
+        self.penultimate = nn.Sequential(
+            nn.Flatten(), nn.Linear(flat, architecture.hidden), nn.ReLU()
+        )
         self.dropout = nn.Dropout(architecture.dropout)
-        self.head = nn.Linear(architecture.hidden, DIGITS)
+        self.head = nn.Linear(architecture.hidden, CLASSES)
 
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Return ``(features, logits)``: (B, hidden) penultimate activations and (B, 10)."""
+        """Return ``(features, logits)``: (B, hidden) penultimate activations and (B, 11)."""
         features = self.penultimate(self.convolutions(images))  # (B, hidden)
-        logits = self.head(self.dropout(features))  # (B, 10)
+        logits = self.head(self.dropout(features))  # (B, 11)
         return features, logits

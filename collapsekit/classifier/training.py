@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
-from collapsekit.classifier.model import DIGITS, Architecture, DigitClassifier
+from collapsekit.classifier.model import DIGITS, NOT_A_DIGIT, Architecture, DigitClassifier
 from collapsekit.errors import CollapsekitError
 
 logger = logging.getLogger(__name__)
@@ -33,6 +33,9 @@ class TrainingConfig:
     weight_decay: float = 1e-4
     max_shift: int = 1  # augmentation: random translation by up to this many pixels
     noise_std: float = 0.05  # augmentation: Gaussian pixel noise (GAN samples are never clean)
+    negative_fraction: float = (
+        0.25  # extra "not a digit" images per batch, as a share of batch_size
+    )
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -40,8 +43,8 @@ class TrainingConfig:
             raise CollapsekitError(
                 f"steps and batch_size must be >= 1, got steps={self.steps}, batch_size={self.batch_size}"
             )
-        if self.max_shift < 0 or self.noise_std < 0:
-            raise CollapsekitError("max_shift and noise_std must be >= 0")
+        if self.max_shift < 0 or self.noise_std < 0 or self.negative_fraction < 0:
+            raise CollapsekitError("max_shift, noise_std and negative_fraction must be >= 0")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -62,29 +65,51 @@ def train_classifier(
         >>> model = train_classifier(images, labels, architecture_for(8), TrainingConfig(steps=2))
     """
     images, labels = _check_training_data(images, labels, architecture.image_size)
-    torch.manual_seed(config.seed)  # parameter initialisation
-    model = DigitClassifier(architecture).to(device)
+    device = torch.device(device)
+    cuda = [device] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):  # seeding here leaves the caller's RNG untouched
+        torch.manual_seed(config.seed)  # parameter initialisation and dropout
+        model = DigitClassifier(architecture).to(device)
+        _optimise(model, images, labels, config, device)
+    return model.eval()
+
+
+def _optimise(
+    model: DigitClassifier,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    config: TrainingConfig,
+    device: torch.device,
+) -> None:
     optimiser = torch.optim.Adam(
         model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.steps)
     generator = torch.Generator().manual_seed(config.seed)  # batches and augmentation, on the CPU
     model.train()
+    negatives = round(config.batch_size * config.negative_fraction)
     for step in range(config.steps):
         index = torch.randint(0, images.shape[0], (config.batch_size,), generator=generator)
-        batch = augment(images[index], config, generator).unsqueeze(1).to(device)  # (B, 1, S, S)
+        batch = torch.cat([images[index], not_digits(images, labels, negatives, generator)])
+        batch = (
+            augment(batch, config, generator).unsqueeze(1).to(device)
+        )  # (B + negatives, 1, S, S)
+        targets = torch.cat([labels[index], torch.full((negatives,), NOT_A_DIGIT)]).to(device)
         _, logits = model(batch)
-        loss = F.cross_entropy(logits, labels[index].to(device))
+        loss = F.cross_entropy(logits, targets)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
         schedule.step()
         if (step + 1) % 1000 == 0:
-            logger.info("classifier step %d/%d: loss %.4f", step + 1, config.steps, float(loss.detach()))
-    return model.eval()
+            logger.info(
+                "classifier step %d/%d: loss %.4f", step + 1, config.steps, float(loss.detach())
+            )
 
 
-def augment(images: torch.Tensor, config: TrainingConfig, generator: torch.Generator) -> torch.Tensor:
+def augment(
+    images: torch.Tensor, config: TrainingConfig, generator: torch.Generator
+) -> torch.Tensor:
     """Randomly translate (zero = -1 padding) and add pixel noise; (B, S, S) -> (B, S, S)."""
     batch, side, _ = images.shape
     shift = config.max_shift
@@ -100,17 +125,46 @@ def augment(images: torch.Tensor, config: TrainingConfig, generator: torch.Gener
     return images
 
 
+def not_digits(
+    images: torch.Tensor, labels: torch.Tensor, count: int, generator: torch.Generator
+) -> torch.Tensor:
+    """``count`` images (count, S, S) in [-1, 1] that show no single digit, in five kinds.
+
+    Uniform noise, Gaussian noise, flat images of a random grey, digits with their
+    pixels shuffled, and the pixel-wise maximum of two digits that differ (an
+    overlay of two strokes).
+    """
+    side = images.shape[-1]
+    kind = torch.arange(count) % 5  # (count,)
+    uniform = torch.rand((count, side, side), generator=generator) * 2 - 1
+    gaussian = torch.randn((count, side, side), generator=generator).clamp(-1, 1)
+    flat = (torch.rand((count, 1, 1), generator=generator) * 2 - 1).expand(-1, side, side)
+    first = torch.randint(0, images.shape[0], (count,), generator=generator)
+    permutation = torch.randperm(side * side, generator=generator)
+    shuffled = images[first].flatten(1)[:, permutation].reshape(count, side, side)
+    second = torch.randint(0, images.shape[0], (count,), generator=generator)
+    second = torch.where(labels[second] == labels[first], (second + 1) % images.shape[0], second)
+    overlay = torch.maximum(images[first], images[second])
+    options = torch.stack([uniform, gaussian, flat, shuffled, overlay])  # (5, count, S, S)
+    return options[kind, torch.arange(count)]
+
+
 @torch.no_grad()
 def per_digit_accuracy(
     model: DigitClassifier, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 4096
 ) -> torch.Tensor:
-    """Accuracy of ``model`` on each digit 0..9, shape (10,) float64 (NaN for an absent digit)."""
+    """Accuracy of ``model`` on each digit 0..9, shape (10,) float64 (NaN for an absent digit).
+
+    The prediction is the most probable digit; "not a digit" is never a prediction here.
+    """
     images, labels = _check_training_data(images, labels, model.architecture.image_size)
     device = next(model.parameters()).device
     model.eval()
     predicted = torch.cat(
         [
-            model(images[start : start + batch_size].unsqueeze(1).to(device))[1].argmax(1).cpu()
+            model(images[start : start + batch_size].unsqueeze(1).to(device))[1][:, :DIGITS]
+            .argmax(1)
+            .cpu()
             for start in range(0, images.shape[0], batch_size)
         ]
     )
@@ -131,5 +185,7 @@ def _check_training_data(
             f"need one label per image: {images.shape[0]} images, labels of shape {tuple(labels.shape)}"
         )
     if labels.numel() and (labels.min() < 0 or labels.max() >= DIGITS):
-        raise CollapsekitError(f"labels must lie in 0..9, got {int(labels.min())}..{int(labels.max())}")
+        raise CollapsekitError(
+            f"labels must lie in 0..9, got {int(labels.min())}..{int(labels.max())}"
+        )
     return images.to(torch.float32), labels.to(torch.int64)

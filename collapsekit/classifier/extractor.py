@@ -1,0 +1,74 @@
+"""The ``mode-classifier`` feature extractor: the classifier's penultimate layer, and its triple logits.
+
+FID, KID, precision/recall and density/coverage on stacked digits compare the
+(N, 384) concatenated penultimate activations of the three channels; the
+Inception Score uses the (N, 1000) log of the product of the per-channel
+softmaxes (see ``collapsekit.classifier.mode``). Registered as
+``mode-classifier`` when this module is imported, which ``collapsekit.features``
+does at its end.
+
+Example:
+    >>> from collapsekit.features import get_feature_extractor
+    >>> extractor = get_feature_extractor("mode-classifier")  # shipped 8x8 classifier
+    >>> extractor(torch.zeros(2, 3, 8, 8)).shape
+    torch.Size([2, 384])
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+from collapsekit.classifier.mode import ModeClassifier
+from collapsekit.classifier.store import load_digits_classifier
+from collapsekit.errors import CollapsekitError
+from collapsekit.features import FeatureExtractor, register_feature_extractor
+
+SAMPLES_PER_BATCH = 4096  # stacked images per call; the classifier batches channels itself
+
+
+def mode_classifier_extractor(
+    dataset: object | None = None,
+    weights: str | os.PathLike | None = None,
+    device: str | torch.device | None = None,
+) -> FeatureExtractor:
+    """Feature extractor from a stacked dataset's classifier, a weights file, or the shipped one.
+
+    ``dataset``: a stacked dataset (its ``classifier`` is used, e.g. stacked-mnist's);
+    ``weights``: a classifier weights file with its ``.json`` checksum record beside it;
+    neither: the shipped stacked-digits classifier.
+    """
+    classifier = _classifier(dataset, weights)
+    if device is not None and torch.device(device) != classifier.device:
+        classifier = ModeClassifier(
+            classifier.model, device, classifier.batch_size, classifier.checksum
+        )
+    return FeatureExtractor(
+        "mode-classifier",
+        features=classifier.features,
+        logits=classifier.triple_logits,
+        batch_size=SAMPLES_PER_BATCH,
+    )
+
+
+def _classifier(dataset: object | None, weights: str | os.PathLike | None) -> ModeClassifier:
+    if weights is not None:
+        return load_digits_classifier(str(weights))
+    if dataset is None:
+        return load_digits_classifier()
+    classifier = getattr(dataset, "classifier", None)
+    if not isinstance(classifier, ModeClassifier):
+        name = getattr(dataset, "name", type(dataset).__name__)
+        raise CollapsekitError(
+            f"the mode-classifier features fit stacked-digits and stacked-mnist, not {name!r}; "
+            "use the dataset's own feature space (e.g. identity for 2-D data)"
+        )
+    return classifier
+
+
+register_feature_extractor(
+    "mode-classifier",
+    mode_classifier_extractor,
+    "stacked digits: penultimate layer of the per-channel digit classifier (3 x 128-d); triple logits for IS",
+)
