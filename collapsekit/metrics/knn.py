@@ -1,25 +1,25 @@
 """Chunked k-nearest-neighbour engine behind precision, recall, density and coverage.
 
 Distances are never held as an N x N matrix: the engine walks blocks of at most
-``chunk_size`` pairwise distances. Each block is one fast matrix product in the
-compute precision (float32: ``|x|^2 + |y|^2 - 2 x.y`` on centred points) whose
-rounding error has a proven bound (see ``collapsekit.metrics.knn_blocks``).
-Columns are pruned 32 at a time by their minimum, so after the product only the
-few distances near a ball's surface are looked at. A comparison the bound
-decides is taken from the fast product; a pair too close to call is recomputed
-in float64 from the original coordinates, and so is the ball's radius when that
-is needed. Every decision therefore equals the one made with float64 distances
-computed pair by pair, whatever the chunk size or device.
+``chunk_size`` pairwise distances. Each block is one fast matrix product in
+float32 whose rounding error has a proven bound (``knn_blocks``). Columns are
+pruned 32 at a time by their minimum (``knn_select``), so after the product
+only the few distances near a ball's surface are looked at. A decision the
+bound settles is taken from the fast product; a pair too close to call is
+recomputed exactly in float64 from the original coordinates, and so is the
+radius when needed. Every decision therefore equals the one made with float64
+distances computed pair by pair, whatever the chunk size or device.
+
+This module gives k-th nearest-neighbour radii; ``knn_balls`` counts which
+points lie in which balls.
 
 Example:
     >>> points = torch.randn(100, 8)
     >>> kth_neighbour_distances(points, k=3).shape  # float64
     torch.Size([100])
-    >>> real = PointCloud(points)
-    >>> fake = PointCloud(torch.randn(80, 8), centre=real.centre)
-    >>> balls = Balls(neighbour_radii(real, [3])[3], inclusive=True)
-    >>> (counts,), _ = count_in_balls(real, fake, row_balls=[balls])
-    >>> precision = float((counts.containing_balls > 0).double().mean())
+    >>> radii = neighbour_radii(PointCloud(points), [3, 5])  # both from one pass
+    >>> bool((radii[3].squared_upper <= radii[5].squared_upper).all())
+    True
 """
 
 from __future__ import annotations
@@ -35,35 +35,26 @@ from collapsekit.metrics.knn_blocks import (
     PointCloud,
     Precision,
     approximate_squared_distances,
-    column_blocks,
     exact_squared_distances,
-    group_entries,
-    group_minima,
     lower_bounds,
-    row_blocks,
-    row_group_entries,
-    row_group_minima,
-    smallest_per_row,
     surely_above,
     surely_below,
     upper_bounds,
 )
+from collapsekit.metrics.knn_select import column_blocks, row_blocks, smallest_per_row
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
-    "BallCounts",
-    "Balls",
     "NeighbourRadii",
     "PointCloud",
-    "count_in_balls",
     "exact_squared_distances",
     "kth_neighbour_distances",
     "neighbour_radii",
 ]
 
-_FALLBACK_SHARE = 1 / 8  # rows of a block left without exact radii before it is redone in float64
+_FALLBACK_SHARE = 1 / 8  # points left without exact radii before the pass is redone in float64
 _EXTRA_CANDIDATES = (
-    4  # nearest candidates kept beyond k + 1, so that exact radii rarely need a second pass
+    4  # nearest candidates kept beyond k + 1, so exact radii rarely need a second pass
 )
 
 
@@ -246,194 +237,6 @@ def _exact_radii_slowly(radii: NeighbourRadii, indices: torch.Tensor) -> torch.T
             )
         out[start : start + step] = best[:, radii.k]
     return out
-
-
-@dataclass
-class Balls:
-    """Balls of the given radii around the points of one cloud.
-
-    ``inclusive``: a point at exactly the radius is inside (``d <= r``, as
-    Kynkaanniemi et al. and torch-fidelity) or outside (``d < r``, as prdc).
-    """
-
-    radii: NeighbourRadii
-    inclusive: bool
-
-
-@dataclass
-class BallCounts:
-    """What one set of balls contains."""
-
-    points_inside: torch.Tensor  # (balls,) int64: points of the other cloud inside each ball
-    containing_balls: (
-        torch.Tensor
-    )  # (points,) int64: balls that contain each point of the other cloud
-
-
-@dataclass
-class _Limits:
-    """Fast squared distances below ``inside`` are surely inside; above ``outside`` surely outside."""
-
-    inside: torch.Tensor  # (balls,) in the cloud's compute dtype
-    outside: torch.Tensor  # (balls,) in the cloud's compute dtype
-
-    @classmethod
-    def of(cls, balls: Balls) -> _Limits:
-        radii, precision = balls.radii, balls.radii.cloud.precision
-        norms = radii.cloud.prepared(precision).squared_norms
-        return cls(
-            surely_below(precision, radii.squared_lower, norms),
-            surely_above(precision, radii.squared_upper, norms),
-        )
-
-
-def count_in_balls(
-    rows: PointCloud,
-    columns: PointCloud,
-    row_balls: Sequence[Balls] = (),
-    column_balls: Sequence[Balls] = (),
-) -> tuple[list[BallCounts], list[BallCounts]]:
-    """Count, in one pass over all row x column distances, which points lie in which balls.
-
-    ``row_balls`` are centred on the points of ``rows`` and hold points of
-    ``columns``; ``column_balls`` the other way round. Returns one ``BallCounts``
-    per ball set, in order.
-
-    Example:
-        >>> real = PointCloud(torch.randn(40, 3))
-        >>> fake = PointCloud(torch.randn(30, 3), centre=real.centre)
-        >>> balls = Balls(neighbour_radii(real, [3])[3], inclusive=True)
-        >>> (counts,), _ = count_in_balls(real, fake, row_balls=[balls])
-        >>> counts.points_inside.shape, counts.containing_balls.shape
-        (torch.Size([40]), torch.Size([30]))
-    """
-    _check_clouds(rows, columns, row_balls, column_balls)
-    device = rows.points.device
-    row_counts = [_empty_counts(rows.size, columns.size, device) for _ in row_balls]
-    column_counts = [_empty_counts(columns.size, rows.size, device) for _ in column_balls]
-    row_limits = [_Limits.of(balls) for balls in row_balls]
-    column_limits = [_Limits.of(balls) for balls in column_balls]
-    row_reach = (
-        torch.stack([limits.outside for limits in row_limits]).amax(0) if row_balls else None
-    )
-    column_reach = None
-    if column_balls:  # padded columns (+inf away) must reach nothing
-        column_reach = torch.full(
-            (columns.padded_size,), -torch.inf, dtype=columns.precision.dtype, device=device
-        )
-        column_reach[: columns.size] = torch.stack(
-            [limits.outside for limits in column_limits]
-        ).amax(0)
-    chunk_size = min(rows.chunk_size, columns.chunk_size)
-    for row_slice in row_blocks(rows.size, columns.padded_size, chunk_size):
-        for column_slice in column_blocks(columns.padded_size, chunk_size):
-            block = approximate_squared_distances(
-                rows, row_slice, columns, column_slice, rows.precision
-            )
-            if row_balls:
-                near = _near_row_centres(block, row_reach[row_slice])
-                for balls, limits, counts in zip(row_balls, row_limits, row_counts, strict=True):
-                    _tally(near, row_slice, column_slice, balls, limits, counts, columns)
-            if column_balls:
-                near = _near_column_centres(block, column_reach[column_slice])
-                for balls, limits, counts in zip(
-                    column_balls, column_limits, column_counts, strict=True
-                ):
-                    _tally(near, column_slice, row_slice, balls, limits, counts, rows)
-    return row_counts, column_counts
-
-
-def _check_clouds(
-    rows: PointCloud, columns: PointCloud, row_balls: Sequence[Balls], column_balls: Sequence[Balls]
-) -> None:
-    if rows.width != columns.width:
-        raise CollapsekitError(
-            f"real and generated features have different widths ({rows.width} and {columns.width}); "
-            "compute both with the same feature extractor"
-        )
-    if not torch.equal(rows.centre, columns.centre) or rows.precision != columns.precision:
-        raise ValueError(
-            "point clouds compared with each other must share one centre (pass centre=)"
-        )
-    if any(balls.radii.cloud is not rows for balls in row_balls):
-        raise ValueError("row_balls must be radii of the rows PointCloud")
-    if any(balls.radii.cloud is not columns for balls in column_balls):
-        raise ValueError("column_balls must be radii of the columns PointCloud")
-
-
-def _empty_counts(balls: int, points: int, device: torch.device) -> BallCounts:
-    return BallCounts(
-        torch.zeros(balls, dtype=torch.int64, device=device),
-        torch.zeros(points, dtype=torch.int64, device=device),
-    )
-
-
-@dataclass
-class _Near:
-    """Entries of a block that may lie inside some ball: (centre, point) local indices and value."""
-
-    centres: torch.Tensor  # (P,) int64, index into the block's centre side
-    points: torch.Tensor  # (P,) int64, index into the block's point side
-    values: torch.Tensor  # (P,) fast squared distances
-
-
-def _near_row_centres(block: torch.Tensor, reach: torch.Tensor) -> _Near:
-    """Entries within ``reach`` (one per row) of balls centred on the block's rows."""
-    row_index, group = (group_minima(block) <= reach.unsqueeze(1)).nonzero().unbind(1)
-    values, column_index = group_entries(block, group.unsqueeze(1), row_index)  # (P, 32)
-    keep = values <= reach[row_index].unsqueeze(1)
-    centres = row_index.unsqueeze(1).expand_as(values)[keep]
-    return _Near(centres, column_index[keep], values[keep])
-
-
-def _near_column_centres(block: torch.Tensor, reach: torch.Tensor) -> _Near:
-    """Entries within ``reach`` (one per column) of balls centred on the block's columns."""
-    group, column_index = (row_group_minima(block) <= reach.unsqueeze(0)).nonzero().unbind(1)
-    values, row_index = row_group_entries(block, group, column_index)  # (P, 32)
-    keep = values <= reach[column_index].unsqueeze(1)
-    columns = column_index.unsqueeze(1).expand_as(values)[keep]
-    return _Near(columns, row_index[keep], values[keep])
-
-
-def _tally(
-    near: _Near,
-    centre_slice: slice,
-    point_slice: slice,
-    balls: Balls,
-    limits: _Limits,
-    counts: BallCounts,
-    point_cloud: PointCloud,
-) -> None:
-    """Add the memberships among ``near`` entries of one block to ``counts``."""
-    centres = near.centres + centre_slice.start
-    points = near.points + point_slice.start
-    inside = near.values < limits.inside[centres]
-    undecided = ~inside & (near.values <= limits.outside[centres])
-    if undecided.any():
-        inside[undecided] = _decide_exactly(
-            balls, centres[undecided], point_cloud, points[undecided]
-        )
-    ones = torch.ones_like(centres[inside])
-    counts.points_inside.index_add_(0, centres[inside], ones)
-    counts.containing_balls.index_add_(0, points[inside], ones)
-
-
-def _decide_exactly(
-    balls: Balls, centres: torch.Tensor, point_cloud: PointCloud, points: torch.Tensor
-) -> torch.Tensor:
-    """Whether each point lies in the ball around each centre, from float64 distances: (P,) bool."""
-    radii = balls.radii
-    cloud = radii.cloud
-    squared = exact_squared_distances(
-        cloud.points, centres, point_cloud.points, points, cloud.chunk_size
-    )
-    lower, upper = radii.squared_lower[centres], radii.squared_upper[centres]
-    inside = squared < lower * (1 - 1e-12)
-    unsure = ~inside & (squared <= upper * (1 + 1e-12))
-    if unsure.any():
-        radius = radii.exact_squared(centres[unsure])
-        inside[unsure] = squared[unsure] <= radius if balls.inclusive else squared[unsure] < radius
-    return inside
 
 
 def kth_neighbour_distances(

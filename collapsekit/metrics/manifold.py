@@ -12,7 +12,7 @@ The ``<=`` and ``<`` follow the reference implementations, torch-fidelity 0.4
 (``prc``) and prdc 0.2, whose values these functions reproduce on the same
 features. A generator that drops modes loses recall and coverage; one that
 produces off-manifold samples loses precision and density. All four come from
-one pass of the chunked engine in ``collapsekit.metrics.knn``.
+three distance passes of the chunked engine (``collapsekit.metrics.knn``).
 """
 
 from __future__ import annotations
@@ -21,13 +21,8 @@ import torch
 
 from collapsekit.metrics import keys
 from collapsekit.metrics.inputs import check_feature_pair, neighbours_needed
-from collapsekit.metrics.knn import (
-    DEFAULT_CHUNK_SIZE,
-    Balls,
-    PointCloud,
-    count_in_balls,
-    neighbour_radii,
-)
+from collapsekit.metrics.knn import DEFAULT_CHUNK_SIZE, PointCloud, neighbour_radii
+from collapsekit.metrics.knn_balls import Balls, count_in_balls
 from collapsekit.metrics.knn_blocks import resolve_device
 
 PRECISION_RECALL_K = 3  # Kynkaanniemi et al. 2019

@@ -22,12 +22,11 @@ from collapsekit.errors import CollapsekitError
 from collapsekit.metrics.inputs import check_features
 from collapsekit.metrics.knn import (
     DEFAULT_CHUNK_SIZE,
-    Balls,
     NeighbourRadii,
     PointCloud,
-    count_in_balls,
     kth_neighbour_distances,
 )
+from collapsekit.metrics.knn_balls import Balls, count_in_balls
 from collapsekit.metrics.knn_blocks import resolve_device
 
 logger = logging.getLogger(__name__)

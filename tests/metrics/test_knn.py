@@ -6,16 +6,15 @@ import pytest
 import torch
 
 from collapsekit.errors import CollapsekitError
-from collapsekit.metrics import knn, knn_blocks
+from collapsekit.metrics import knn, knn_balls, knn_blocks
 from collapsekit.metrics.knn import (
-    Balls,
     NeighbourRadii,
     PointCloud,
-    count_in_balls,
     exact_squared_distances,
     kth_neighbour_distances,
     neighbour_radii,
 )
+from collapsekit.metrics.knn_balls import Balls, count_in_balls
 
 
 def brute_squared(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
@@ -133,6 +132,7 @@ def test_blocks_never_exceed_chunk_size(monkeypatch) -> None:
         return block
 
     monkeypatch.setattr(knn, "approximate_squared_distances", spy)
+    monkeypatch.setattr(knn_balls, "approximate_squared_distances", spy)
     real = torch.randn(500, 8)
     real_cloud = PointCloud(real, chunk_size=2000)
     fake_cloud = PointCloud(torch.randn(450, 8), centre=real_cloud.centre, chunk_size=2000)
