@@ -98,13 +98,20 @@ def test_lookahead_takes_the_discriminators_own_adam_steps(steps):
     fake = trainer.generator(z).detach()
     discriminator = copy.deepcopy(trainer.discriminator)
     optimizer = torch.optim.Adam(discriminator.parameters())
-    optimizer.load_state_dict(trainer.optimizer_d.state_dict())
+    optimizer.load_state_dict(
+        copy.deepcopy(trainer.optimizer_d.state_dict())
+    )  # it would share tensors
     for _ in range(steps):
         optimizer.zero_grad()
         discriminator_loss(discriminator(real), discriminator(fake)).backward()
         optimizer.step()
     reference = generator_loss(discriminator(fake)).item()
     assert ours == pytest.approx(reference, rel=1e-12)
+    lookahead = unrolled_parameters(
+        trainer.discriminator, trainer.optimizer_d, real, fake, steps, {}
+    )
+    for name, parameter in discriminator.named_parameters():
+        torch.testing.assert_close(lookahead[name], parameter, rtol=1e-12, atol=1e-15)
     assert ours != pytest.approx(generator_loss(trainer.discriminator(fake)).item(), rel=1e-3)
 
 
