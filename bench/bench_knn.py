@@ -129,8 +129,10 @@ def measure(method: str, path: Path, threads: int) -> dict:
         for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
     }
     completed = subprocess.run(
-        command, capture_output=True, text=True, check=True, env={**os.environ, **limits}
+        command, capture_output=True, text=True, env={**os.environ, **limits}
     )
+    if completed.returncode != 0:
+        raise RuntimeError(f"{method} failed:\n{completed.stderr[-2000:]}")
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 

@@ -17,8 +17,12 @@ GROUP = 32  # columns pruned together by their minimum
 
 
 def row_blocks(rows: int, columns: int, chunk_size: int) -> Iterator[slice]:
-    """Row slices such that one slice times one column block holds at most ``chunk_size`` entries."""
+    """Row slices such that one slice times one column block holds at most ``chunk_size`` entries.
+
+    Slices are whole groups of rows where the budget allows, so row-group minima need no ragged end.
+    """
     step = max(1, chunk_size // min(columns, chunk_size))
+    step = step // GROUP * GROUP or step
     for start in range(0, rows, step):
         yield slice(start, min(rows, start + step))
 
