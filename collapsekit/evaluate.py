@@ -248,6 +248,10 @@ def _generated_samples(
     seed: int,
 ) -> torch.Tensor:
     if not baseline:
+        if count is not None:
+            raise CollapsekitError(
+                "num_samples sets the size of a baseline; pass baseline=True or drop it"
+            )
         if samples is None:
             raise CollapsekitError(
                 "no samples to evaluate; pass samples, or baseline=True to score real vs real"

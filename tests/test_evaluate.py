@@ -159,5 +159,7 @@ def test_bad_combinations() -> None:
         evaluate(samples, metrics="fid")
     with pytest.raises(CollapsekitError, match="unknown dataset 'ring9'"):
         evaluate(samples, "ring9")
+    with pytest.raises(CollapsekitError, match="num_samples sets the size of a baseline"):
+        evaluate(samples, "ring8", num_samples=10)
     with pytest.raises(CollapsekitError, match="takes no weights file"):
         evaluate(samples, "ring8", metrics="fid", weights="inception.pth")
