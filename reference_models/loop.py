@@ -3,27 +3,34 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import logging
 import os
+from pathlib import Path
 
+import PIL.Image
 import torch
 from tqdm.auto import tqdm
 
 import collapsekit
+from collapsekit.atomic import atomic_write_bytes
 from reference_models.registry import get_model
-from reference_models.training import GANTrainer, TrainConfig, resolve_device
+from reference_models.training import GANTrainer, TrainConfig, data_kind, resolve_device
 
 logger = logging.getLogger(__name__)
 
 NAN_CHECK_EVERY = 25  # steps between finiteness checks of the losses (one sync each)
 PROGRESS_EVERY = 100  # steps between refreshes of D(x), D(G(z)) in the progress bar
 D_MAP_SIZE = 128  # grid points per axis of the stored sigmoid(D) map (2-D data), read by the report
+GRID_ROWS = 8  # sample grids (image data): 8 x 8 images per evaluation
+GRID_MIN_TILE = 32  # pixels per image side in a grid at least (8x8 images are enlarged 4x)
 
 
 def build_trainer(config: TrainConfig) -> GANTrainer:
     """Validate ``config`` and build its trainer (before any folder is written)."""
     config.validate()
     dataset = collapsekit.get_dataset(config.data)
+    config.fill_defaults(dataset)  # in place: config.json stores the settings used
     trainer_class = get_model(config.model)
     return trainer_class(config, dataset, resolve_device(config.device))
 
@@ -36,7 +43,12 @@ def train(
     """Train a new run into ``run_dir`` (None: in memory) and return its summary."""
     trainer = build_trainer(config)
     monitor = _monitor(trainer, run_dir, resume=False)
-    _evaluate(monitor, trainer, sampler := trainer.sampler(monitor.num_samples), checkpoint=run_dir is not None)
+    _evaluate(
+        monitor,
+        trainer,
+        sampler := trainer.sampler(monitor.num_samples),
+        checkpoint=run_dir is not None,
+    )
     return _run_steps(trainer, monitor, sampler, progress)
 
 
@@ -48,7 +60,9 @@ def resume(run_dir: str | os.PathLike, progress: bool = True) -> collapsekit.Sum
     monitor = _monitor(trainer, run_dir, resume=True)
     state = monitor.resume()
     if state is None:
-        raise collapsekit.RunFolderError(f"{run_dir} has no checkpoint yet; start the run again instead")
+        raise collapsekit.RunFolderError(
+            f"{run_dir} has no checkpoint yet; start the run again instead"
+        )
     trainer.load_state_dict(state)
     return _run_steps(trainer, monitor, trainer.sampler(monitor.num_samples), progress)
 
@@ -67,7 +81,9 @@ def _monitor(trainer: GANTrainer, run_dir, resume: bool) -> collapsekit.Monitor:
 
 def _run_steps(trainer: GANTrainer, monitor, sampler, progress: bool) -> collapsekit.Summary:
     steps = trainer.config.steps
-    bar = tqdm(total=steps, initial=trainer.step, disable=not progress, unit="step", dynamic_ncols=True)
+    bar = tqdm(
+        total=steps, initial=trainer.step, disable=not progress, unit="step", dynamic_ncols=True
+    )
     checkpoint = monitor.run is not None
     loss_sum = torch.zeros((), device=trainer.device)
     try:
@@ -97,9 +113,59 @@ def _run_steps(trainer: GANTrainer, monitor, sampler, progress: bool) -> collaps
 
 def _evaluate(monitor, trainer: GANTrainer, sampler, checkpoint: bool) -> dict:
     row = monitor.evaluate(trainer.step, sampler, force=True)
+    if checkpoint:
+        write_sample_grid(trainer, sampler, monitor.run.path)
     if checkpoint and monitor.diverged_at is None:  # never checkpoint a diverged state
         monitor.save_checkpoint(trainer.state_dict())
     return row
+
+
+def write_sample_grid(trainer: GANTrainer, sampler, run_dir, rows: int = GRID_ROWS) -> Path | None:
+    """Store ``rows`` x ``rows`` generated images as ``samples/step_<step>.png`` (image data only).
+
+    The images come from the first noise vectors of the fixed evaluation batch, so
+    successive grids show the same z; channels are drawn as RGB, [-1, 1] -> 0..255,
+    each pixel enlarged to at least ``GRID_MIN_TILE`` pixels per image side.
+    """
+    if data_kind(trainer.dataset) != "image":
+        return None
+    noise = sampler.noise[: rows * rows]  # (n, z_dim)
+    generator = trainer.generator
+    was_training = generator.training
+    generator.eval()
+    with torch.no_grad():
+        images = generator(noise.to(trainer.device)).float().cpu()  # (n, C, S, S)
+    generator.train(was_training)
+    path = Path(run_dir) / "samples" / f"step_{trainer.step:08d}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, image_grid_png(images, rows))
+    return path
+
+
+def image_grid_png(images: torch.Tensor, rows: int) -> bytes:
+    """PNG bytes of ``images`` (n, C, S, S) in [-1, 1] tiled ``rows`` per row, with 1-pixel gaps.
+
+    Example:
+        >>> png = image_grid_png(torch.zeros(4, 3, 8, 8), rows=2)
+        >>> png[:4]
+        b'\\x89PNG'
+    """
+    count, channels, side, _ = images.shape
+    scale = max(1, -(-GRID_MIN_TILE // side))  # ceil: 8x8 digits drawn at 32x32
+    tile = side * scale + 1
+    columns = -(-count // rows) if count < rows * rows else rows
+    grid_rows = -(-count // columns)
+    pixels = ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)  # (n, C, S, S)
+    if channels == 1:
+        pixels = pixels.expand(-1, 3, -1, -1)
+    pixels = pixels[:, :3].repeat_interleave(scale, dim=2).repeat_interleave(scale, dim=3)
+    canvas = torch.full((3, grid_rows * tile + 1, columns * tile + 1), 255, dtype=torch.uint8)
+    for index in range(count):
+        top, left = 1 + (index // columns) * tile, 1 + (index % columns) * tile
+        canvas[:, top : top + tile - 1, left : left + tile - 1] = pixels[index]
+    buffer = io.BytesIO()
+    PIL.Image.fromarray(canvas.permute(1, 2, 0).numpy()).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def write_discriminator_map(trainer: GANTrainer, run_dir, size: int = D_MAP_SIZE) -> None:
@@ -126,14 +192,18 @@ def write_discriminator_map(trainer: GANTrainer, run_dir, size: int = D_MAP_SIZE
     discriminator.eval()
     with torch.no_grad():
         for batch in order.split(trainer.config.batch_size):
-            logits[batch] = discriminator(points[batch].to(trainer.device)).reshape(-1).float().cpu()
+            logits[batch] = (
+                discriminator(points[batch].to(trainer.device)).reshape(-1).float().cpu()
+            )
     discriminator.train(was_training)
     values = torch.sigmoid(logits).reshape(size, size)  # (H, W)
     collapsekit.write_d_map(run_dir, x.numpy(), y.numpy(), values.numpy())
 
 
 def _diverged(trainer: GANTrainer, monitor, sampler, step: int) -> collapsekit.Summary:
-    logger.warning("losses became NaN or inf by step %d; stopping (the last checkpoint is kept)", step)
+    logger.warning(
+        "losses became NaN or inf by step %d; stopping (the last checkpoint is kept)", step
+    )
     monitor.diverged_at = monitor.diverged_at or step
     monitor.evaluate(step, sampler, force=True)
     return monitor.close(status="diverged")
@@ -144,7 +214,9 @@ def _show(bar: tqdm, monitor, row: dict | None) -> None:
         return
     postfix = dict(getattr(bar, "_collapsekit_postfix", {}))
     if row is not None and collapsekit.keys.MODES_CAPTURED in row:
-        postfix["modes"] = f"{row[collapsekit.keys.MODES_CAPTURED]}/{row[collapsekit.keys.MODES_TOTAL]}"
+        postfix["modes"] = (
+            f"{row[collapsekit.keys.MODES_CAPTURED]}/{row[collapsekit.keys.MODES_TOTAL]}"
+        )
         postfix["hq"] = f"{row[collapsekit.keys.HIGH_QUALITY_FRAC]:.2f}"
     equilibrium = monitor.equilibrium_now()
     postfix["D(x)"] = f"{equilibrium[collapsekit.keys.D_REAL]:.3f}"
