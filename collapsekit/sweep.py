@@ -348,7 +348,9 @@ def _check_settings_match(tasks: list[RunTask]) -> None:
         stored = dataclasses.asdict(TrainConfig.from_dict(RunDir.open(task.run_dir).read_config()))
         wanted = dataclasses.asdict(TrainConfig(**task.config))
         # None: the kind's default, filled in (and stored) when the run was built
-        differ = [k for k in wanted if k != "device" and wanted[k] is not None and stored[k] != wanted[k]]
+        differ = [
+            k for k in wanted if k != "device" and wanted[k] is not None and stored[k] != wanted[k]
+        ]
         if differ:
             changes = ", ".join(f"{k} {stored[k]!r} -> {wanted[k]!r}" for k in differ)
             raise CollapsekitError(
