@@ -34,7 +34,6 @@ from collapsekit.errors import CollapsekitError
 from collapsekit.features import FeatureExtractor, accepted_options, get_feature_extractor
 from collapsekit.metrics import keys
 from collapsekit.metrics.fidelity import fid, inception_score, kid, mode_log_posterior
-from collapsekit.metrics.knn import DEFAULT_CHUNK_SIZE
 from collapsekit.metrics.manifold import DENSITY_COVERAGE_K, PRECISION_RECALL_K, manifold_metrics
 from collapsekit.metrics.modes import DEFAULT_MIN_SHARE, mode_metrics
 from collapsekit.metrics.ndb import DEFAULT_BINS, ndb
@@ -109,7 +108,7 @@ def evaluate(
     weights: str | None = None,
     seed: int = 0,
     min_share: float = DEFAULT_MIN_SHARE,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    chunk_size: int | None = None,
     device: str | torch.device | None = None,
 ) -> dict[str, object]:
     """Score generated ``samples`` (N, *sample_shape) against real samples.
@@ -168,7 +167,7 @@ def feature_metrics(
     metrics: Iterable[str] = FEATURE_GROUPS,
     *,
     seed: int = 0,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    chunk_size: int | None = None,
     device: str | torch.device | None = None,
 ) -> dict[str, object]:
     """The feature metrics ``metrics`` (groups among ``FEATURE_GROUPS``) of real vs generated features.

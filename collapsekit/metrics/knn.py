@@ -240,7 +240,7 @@ def _exact_radii_slowly(radii: NeighbourRadii, indices: torch.Tensor) -> torch.T
 
 
 def kth_neighbour_distances(
-    points: torch.Tensor, k: int, chunk_size: int = DEFAULT_CHUNK_SIZE
+    points: torch.Tensor, k: int, chunk_size: int | None = None
 ) -> torch.Tensor:
     """Exact distance from every point to its k-th nearest neighbour (itself excluded): (N,) float64.
 

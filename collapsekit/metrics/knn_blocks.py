@@ -24,6 +24,8 @@ from collapsekit.errors import CollapsekitError
 from collapsekit.metrics.knn_select import GROUP
 
 DEFAULT_CHUNK_SIZE = 1 << 21  # pairwise distances held at once: 8 MiB of float32
+WIDE_CHUNK_SIZE = 1 << 23  # for features wider than WIDE: taller blocks keep the products efficient
+WIDE = 256
 _EXACT_SUM_BLOCK = 4096  # columns summed at once, so float64 sums never depend on batching
 _EXACT_CHUNK = 1 << 16  # coordinates of exact pairs handled at once
 FLOAT64_UP_TO_WIDTH = 16  # narrower points are compared in float64 from the start
@@ -99,12 +101,14 @@ class PointCloud:
         self,
         points: torch.Tensor,
         centre: torch.Tensor | None = None,
-        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        chunk_size: int | None = None,
     ) -> None:
         if points.dim() != 2 or points.shape[0] == 0 or points.shape[1] == 0:
             raise CollapsekitError(
                 f"points must be a non-empty (N, D) tensor, got shape {tuple(points.shape)}"
             )
+        if chunk_size is None:
+            chunk_size = WIDE_CHUNK_SIZE if points.shape[1] > WIDE else DEFAULT_CHUNK_SIZE
         if chunk_size < 1:
             raise CollapsekitError(
                 f"chunk_size must be a positive number of distances, got {chunk_size}"

@@ -21,7 +21,7 @@ import torch
 
 from collapsekit.metrics import keys
 from collapsekit.metrics.inputs import check_feature_pair, neighbours_needed
-from collapsekit.metrics.knn import DEFAULT_CHUNK_SIZE, PointCloud, neighbour_radii
+from collapsekit.metrics.knn import PointCloud, neighbour_radii
 from collapsekit.metrics.knn_balls import Balls, count_in_balls
 from collapsekit.metrics.knn_blocks import resolve_device
 
@@ -33,7 +33,7 @@ def precision_recall(
     real_features: torch.Tensor,
     fake_features: torch.Tensor,
     k: int = PRECISION_RECALL_K,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    chunk_size: int | None = None,
     device: str | torch.device | None = None,
 ) -> dict[str, float]:
     """Improved precision and recall of generated features against real ones.
@@ -42,6 +42,9 @@ def precision_recall(
         real_features: (N, D) real features.
         fake_features: (M, D) generated features.
         k: neighbourhood size; each set needs at least k + 1 samples.
+        chunk_size: pairwise distances held at once (memory bound); default 2**21,
+            2**23 for features wider than 256 (taller blocks, faster products).
+        device: where to compute; default CUDA when available, else the features' device.
 
     Example:
         >>> real = torch.randn(500, 8)
@@ -55,7 +58,7 @@ def density_coverage(
     real_features: torch.Tensor,
     fake_features: torch.Tensor,
     k: int = DENSITY_COVERAGE_K,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    chunk_size: int | None = None,
     device: str | torch.device | None = None,
 ) -> dict[str, float]:
     """Density and coverage of generated features against real ones.
@@ -73,7 +76,7 @@ def manifold_metrics(
     fake_features: torch.Tensor,
     precision_recall_k: int | None = PRECISION_RECALL_K,
     density_coverage_k: int | None = DENSITY_COVERAGE_K,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    chunk_size: int | None = None,
     device: str | torch.device | None = None,
 ) -> dict[str, float]:
     """Precision, recall, density and coverage together, from three distance passes.

@@ -21,7 +21,6 @@ import torch
 from collapsekit.errors import CollapsekitError
 from collapsekit.metrics.inputs import check_features
 from collapsekit.metrics.knn import (
-    DEFAULT_CHUNK_SIZE,
     NeighbourRadii,
     PointCloud,
     kth_neighbour_distances,
@@ -35,7 +34,7 @@ logger = logging.getLogger(__name__)
 def coinciding_pairs(
     samples: torch.Tensor,
     threshold: float,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    chunk_size: int | None = None,
     device: str | torch.device | None = None,
 ) -> int:
     """Number of unordered pairs of samples (N, D) at distance at most ``threshold``.
@@ -58,7 +57,7 @@ def coinciding_pairs(
 def support_estimate(
     samples: torch.Tensor,
     threshold: float,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    chunk_size: int | None = None,
     device: str | torch.device | None = None,
 ) -> float:
     """Estimated number of distinguishable items the samples (N, D) come from; inf without coincidences.
@@ -81,7 +80,7 @@ def support_estimate(
     return size * (size - 1) / 2 / pairs
 
 
-def duplicate_threshold(real: torch.Tensor, chunk_size: int = DEFAULT_CHUNK_SIZE) -> float:
+def duplicate_threshold(real: torch.Tensor, chunk_size: int | None = None) -> float:
     """Median distance from a real sample to its nearest real neighbour: a scale for "coinciding".
 
     Example:
