@@ -53,9 +53,7 @@ __all__ = [
 ]
 
 _FALLBACK_SHARE = 1 / 8  # points left without exact radii before the pass is redone in float64
-_EXTRA_CANDIDATES = (
-    4  # nearest candidates kept beyond k + 1, so exact radii rarely need a second pass
-)
+_EXTRA_CANDIDATES = 4  # kept beyond the k + 1 nearest, so exact radii rarely need a second pass
 
 
 @dataclass
@@ -97,8 +95,7 @@ def neighbour_radii(cloud: PointCloud, ks: Sequence[int]) -> dict[int, Neighbour
 
     The point itself does not count as its own neighbour, but its duplicates do
     (as in prdc and torch-fidelity): the radius is the (k + 1)-th smallest
-    distance from the point to the cloud, itself included. Distances are
-    symmetric, so only the tiles on and above the diagonal are computed.
+    distance from the point to the cloud, itself included.
     """
     ks = sorted({int(k) for k in ks})
     if not ks or ks[0] < 1:
