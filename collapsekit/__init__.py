@@ -12,13 +12,21 @@ from __future__ import annotations
 from collapsekit.data import Dataset, get_dataset, list_datasets, register_dataset
 from collapsekit.diagnose import Finding, Thresholds, diagnose
 from collapsekit.errors import CollapsekitError, RunFolderError
+from collapsekit.evaluate import evaluate, feature_metrics
+from collapsekit.features import get_feature_extractor, register_feature_extractor
 from collapsekit.metrics import ModeCoverage, keys, mode_kl, mode_metrics, window_statistics
 from collapsekit.monitor import Monitor, Summary
 from collapsekit.runs import RunDir, load_history, load_runs, read_d_map, write_d_map
+from collapsekit.samples_io import load_samples
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "evaluate",
+    "feature_metrics",
+    "get_feature_extractor",
+    "load_samples",
+    "register_feature_extractor",
     "CollapsekitError",
     "Dataset",
     "Finding",
