@@ -81,7 +81,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.models = [m.strip() for m in args.models.split(",") if m.strip()]
     args.data = [d.strip() for d in args.data.split(",") if d.strip()]
     args.seeds = parse_seeds(args.seeds)
-    args.steps = args.steps or reference_models.TrainConfig().steps
+    args.steps = args.steps or reference_models.training.DEFAULTS["vector"]["steps"]
     return args
 
 
