@@ -14,7 +14,7 @@ stopped and started again. ``--report-only`` prints the table of what is there.
 
 Usage:
     .venv/bin/python bench/bench_coverage.py                     # 3 models x 2 datasets x 5 seeds
-    .venv/bin/python bench/bench_coverage.py --models vanilla,unrolled --data ring8 --seeds 2 --steps 5000
+    .venv/bin/python bench/bench_coverage.py --models vanilla,unrolled --data ring8 --seeds 0-1 --steps 5000
     .venv/bin/python bench/bench_coverage.py --report-only
 """
 
@@ -56,9 +56,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--models", default="vanilla,unrolled,minibatch", help="comma-separated model names"
     )
     parser.add_argument("--data", default="ring8,grid25", help="comma-separated dataset specs")
-    parser.add_argument(
-        "--seeds", default="5", help="a count N (seeds 0..N-1), a range 0-4, or a list 0,2,3"
-    )
+    parser.add_argument("--seeds", default="0-4", help="seeds: 0-4, 0,2,5 or 0-2,7")
     parser.add_argument(
         "--steps", type=int, default=None, help="training steps per run [default: 25000]"
     )
@@ -86,13 +84,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def parse_seeds(text: str) -> list[int]:
-    """``"5"`` -> 0..4, ``"2-4"`` -> 2..4, ``"0,3"`` -> [0, 3]."""
-    if "," in text:
-        return [int(part) for part in text.split(",")]
-    if "-" in text:
-        first, last = text.split("-")
-        return list(range(int(first), int(last) + 1))
-    return list(range(int(text)))
+    """Seeds as ``collapsekit sweep`` writes them: ``"0-4"`` -> 0..4, ``"0,2,5"``, ``"0-2,7"``, ``"3"`` -> [3]."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        first, _, last = part.strip().partition("-")
+        seeds += range(int(first), int(last or first) + 1)
+    return sorted(set(seeds))
 
 
 def run_name(model: str, data: str, seed: int, steps: int) -> str:
