@@ -20,6 +20,7 @@ only as good as the quiet it was measured in.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import statistics
 import tempfile
@@ -86,7 +87,16 @@ def main() -> None:
 
 
 def measure(grid: SweepGrid, choices: dict, repeats: int) -> dict[str, list[float]]:
-    """Seconds per setting and round; rounds alternate the order of the settings."""
+    """Seconds per setting and round; rounds alternate the order of the settings.
+
+    An untimed one-run sweep comes first: it starts the fork server the workers
+    are forked from (torch imported once per process, about 4 s), a cost a
+    sweep command pays once however many runs it has.
+    """
+    warm_up = dataclasses.replace(grid, seeds=grid.seeds[:1])
+    started = time.perf_counter()
+    timed_sweep(warm_up, 1, 1)
+    print(f"  warm-up (starts the worker fork server, untimed): {time.perf_counter() - started:.1f} s")
     seconds: dict[str, list[float]] = {label: [] for label in choices}
     for round_index in range(repeats):
         order = list(choices) if round_index % 2 == 0 else list(reversed(choices))
