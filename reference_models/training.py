@@ -134,7 +134,7 @@ class GANTrainer:
         self.config = config
         self.dataset = dataset
         self.device = device
-        self.options = self.resolve_options(config.options)
+        self.options = self.resolve_options(config.options, data_kind(dataset))
         config.fill_defaults(dataset)
         torch.manual_seed(config.seed)  # network initialisation
         self.generator = self.build_generator().to(device)
@@ -150,7 +150,11 @@ class GANTrainer:
         self.step = 0
 
     @classmethod
-    def resolve_options(cls, options: dict) -> dict:
+    def resolve_options(cls, options: dict, kind: str | None = None) -> dict:
+        """The model's options: ``options`` over its defaults (for data of ``kind``, if given).
+
+        Raises CollapsekitError naming unknown or invalid options.
+        """
         unknown = set(options) - set(cls.option_defaults)
         if unknown:
             valid = ", ".join(sorted(cls.option_defaults)) or "none"

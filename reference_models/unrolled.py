@@ -65,8 +65,8 @@ class UnrolledGAN(GANTrainer):
     option_defaults = {"unroll_steps": DEFAULT_UNROLL_STEPS}
 
     @classmethod
-    def resolve_options(cls, options: dict) -> dict:
-        resolved = super().resolve_options(options)
+    def resolve_options(cls, options: dict, kind: str | None = None) -> dict:
+        resolved = super().resolve_options(options, kind)
         steps = resolved["unroll_steps"]
         if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
             raise collapsekit.CollapsekitError(

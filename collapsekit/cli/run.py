@@ -84,7 +84,7 @@ def default_run_name(model: str, data: str, seed: int) -> str:
 @click.option("--lr-generator", type=click.FloatRange(min=0, min_open=True), default=None, help="Adam learning rate of G  [default: 1e-3; 2e-4 for image data].")
 @click.option("--lr-discriminator", type=click.FloatRange(min=0, min_open=True), default=None, help="Adam learning rate of D  [default: 1e-4; 2e-4 for image data].")
 @click.option("--unroll-steps", type=int, default=None, help="unrolled: look-ahead steps K of D's optimiser  [default: 5].")
-@click.option("--kernels", type=int, default=None, help="minibatch: kernels B of the minibatch layer  [default: 100].")
+@click.option("--kernels", type=int, default=None, help="minibatch: kernels B of the minibatch layer  [default: 100; 5 on 2-D data].")
 @click.option("--kernel-dim", type=int, default=None, help="minibatch: dimension C of each kernel  [default: 5].")
 @click.option("--option", "options", multiple=True, metavar="KEY=VALUE", help="Model-specific option (repeatable), e.g. unroll_steps=5.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("runs"), show_default=True, help="Folder that receives the run folder.")

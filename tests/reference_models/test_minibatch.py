@@ -35,8 +35,33 @@ def test_layer_matches_the_formula_of_the_paper(monkeypatch):
     features = torch.randn(9, 6, dtype=torch.float64)
     expected = by_the_formula(module, features)
     torch.testing.assert_close(module(features), expected, rtol=1e-12, atol=1e-12)
-    monkeypatch.setattr(minibatch, "CHUNK_ELEMENTS", 9 * 9 * 3 * 2)  # two kernels at a time
+    monkeypatch.setattr(minibatch, "CHUNK_PAIRS", 9 * 9 * 2)  # two kernels at a time
     torch.testing.assert_close(module(features), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_gradients_equal_autograd_through_the_formula(monkeypatch):
+    """The hand-written backward (cdist's) against autograd through explicit differences."""
+    module = layer()
+    features = torch.randn(9, 6, dtype=torch.float64, requires_grad=True)
+    upstream = torch.randn(9, 7, dtype=torch.float64)
+    wanted = torch.autograd.grad(by_the_formula(module, features), (features, module.tensor), upstream)
+    for chunk_pairs in (minibatch.CHUNK_PAIRS, 9 * 9 * 2):  # all kernels; two at a time
+        monkeypatch.setattr(minibatch, "CHUNK_PAIRS", chunk_pairs)
+        got = torch.autograd.grad(module(features), (features, module.tensor), upstream)
+        for ours, theirs in zip(got, wanted, strict=True):
+            torch.testing.assert_close(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_closeness_sums_pass_gradcheck():
+    per_kernel = torch.randn(3, 6, 4, dtype=torch.float64, requires_grad=True)  # (b, N, C)
+    assert torch.autograd.gradcheck(minibatch.ClosenessSums.apply, (per_kernel,))
+
+
+def test_kernel_defaults_follow_the_kind_of_data():
+    assert MinibatchGAN.resolve_options({}, "image") == {"kernels": 100, "kernel_dim": 5}
+    assert MinibatchGAN.resolve_options({}, "vector") == {"kernels": 5, "kernel_dim": 5}
+    assert MinibatchGAN.resolve_options({"kernels": 100}, "vector")["kernels"] == 100
+    assert MinibatchGAN.resolve_options({})["kernels"] == 100  # kind unknown: the code's
 
 
 def test_shapes_and_parameter_sizes():
@@ -136,7 +161,9 @@ def test_trainer_initialises_the_layer_on_a_real_batch_without_touching_the_trai
         nearest = mean_nearest_distance(
             trainer.discriminator.minibatch, trainer.discriminator.base.features(real)
         )
-    torch.testing.assert_close(nearest, torch.full((100,), 2.0), rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(
+        nearest, torch.full((minibatch.VECTOR_KERNELS,), 2.0), rtol=1e-4, atol=1e-4
+    )
 
 
 def test_discriminator_joins_o_to_the_features_before_its_last_layer():
@@ -163,7 +190,7 @@ def test_trainer_builds_the_minibatch_discriminator_from_its_options(tiny_config
     assert isinstance(trainer.discriminator, MinibatchDiscriminator)
     assert trainer.discriminator.minibatch.tensor.shape == (32, 6, 2)
     defaults = reference_models.build_trainer(tiny_config(model="minibatch", batch_size=8))
-    assert defaults.discriminator.minibatch.tensor.shape == (32, 100, 5)
+    assert defaults.discriminator.minibatch.tensor.shape == (32, minibatch.VECTOR_KERNELS, 5)
     for _ in range(3):
         result = trainer.train_step()
         assert torch.isfinite(result.loss_discriminator) and torch.isfinite(result.loss_generator)
