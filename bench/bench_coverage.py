@@ -39,6 +39,9 @@ import reference_models  # noqa: E402
 from collapsekit.atomic import atomic_write_text  # noqa: E402
 from collapsekit.metrics import keys  # noqa: E402
 from collapsekit.runs import RunDir  # noqa: E402
+from collapsekit.sweep import run_name as sweep_run_name  # noqa: E402
+
+DEFAULT_STEPS = reference_models.training.DEFAULTS["vector"]["steps"]
 
 METRICS = (keys.MODES_CAPTURED, keys.HIGH_QUALITY_FRAC, keys.MODE_KL)
 # VEEGAN Table 1, modes captured (their protocol, their nets): for orientation only.
@@ -61,7 +64,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--steps", type=int, default=None, help="training steps per run [default: 25000]"
     )
     parser.add_argument(
-        "--out", type=Path, default=Path("runs/bench-coverage"), help="folder of the run folders"
+        "--out", type=Path, default=Path("runs/reference"), help="folder of the run folders (make reference-report's)"
     )
     parser.add_argument(
         "--jobs", type=int, default=1, help="training processes at once (one thread each)"
@@ -79,7 +82,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.models = [m.strip() for m in args.models.split(",") if m.strip()]
     args.data = [d.strip() for d in args.data.split(",") if d.strip()]
     args.seeds = parse_seeds(args.seeds)
-    args.steps = args.steps or reference_models.training.DEFAULTS["vector"]["steps"]
+    args.steps = args.steps or DEFAULT_STEPS
     return args
 
 
@@ -93,7 +96,10 @@ def parse_seeds(text: str) -> list[int]:
 
 
 def run_name(model: str, data: str, seed: int, steps: int) -> str:
-    return f"{model}-{data.replace(':', '_').replace(',', '_')}-seed{seed}-steps{steps}"
+    """The folder ``collapsekit sweep`` gives the run, so that ``make reference-report``'s runs
+    serve here too; runs of other lengths get a ``-steps`` suffix."""
+    name = sweep_run_name(model, data, seed)
+    return name if steps == DEFAULT_STEPS else f"{name}-steps{steps}"
 
 
 def train_one(task: tuple[str, str, int, int, str]) -> dict:
