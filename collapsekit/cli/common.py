@@ -53,8 +53,25 @@ def format_value(value: object) -> str:
             return "n/a"
         return f"{value:.4g}" if abs(value) < 1e5 else f"{value:.3e}"
     if isinstance(value, (list, tuple)):
+        if len(value) > LONGEST_LIST_SHOWN and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value
+        ):  # e.g. the 1000 mode counts of stacked digits (all of them: --json, summary.json)
+            low, middle, high = (format_value(v) for v in _min_median_max(value))
+            return f"{len(value):,} values: min {low}, median {middle}, max {high}"
         return " ".join(format_value(v) for v in value)
     return str(value)
+
+
+LONGEST_LIST_SHOWN = 25  # a grid25 histogram fits on a line; longer lists are summarised
+
+
+def _min_median_max(values: list | tuple) -> tuple:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    median = (
+        ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    )
+    return ordered[0], median, ordered[-1]
 
 
 def format_table(rows: list[tuple[str, object]]) -> str:
