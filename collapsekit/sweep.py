@@ -351,14 +351,34 @@ def _check_settings_match(tasks: list[RunTask]) -> None:
         wanted = dataclasses.asdict(TrainConfig(**task.config))
         # None: the kind's default, filled in (and stored) when the run was built
         differ = [
-            k for k in wanted if k != "device" and wanted[k] is not None and stored[k] != wanted[k]
+            k
+            for k in wanted
+            if k not in ("device", "options") and wanted[k] is not None and stored[k] != wanted[k]
         ]
+        if _options_used(wanted) != _options_used(stored):
+            differ.append("options")
         if differ:
             changes = ", ".join(f"{k} {stored[k]!r} -> {wanted[k]!r}" for k in differ)
             raise CollapsekitError(
                 f"{task.run_dir} holds a run with other settings ({changes}); "
                 "rerun it with --force or choose another --out"
             )
+
+
+def _options_used(config: dict) -> dict | str:
+    """The model options a run with ``config`` trains with: those given over the defaults.
+
+    Runs store every option they used, a sweep only those given, so the two are
+    compared after filling in the defaults (which may depend on the kind of data).
+    """
+    import reference_models
+    from reference_models.training import data_kind
+
+    try:
+        model = reference_models.get_model(config["model"])
+        return model.resolve_options(config["options"] or {}, data_kind(get_dataset(config["data"])))
+    except CollapsekitError as error:  # e.g. an option this version no longer knows
+        return f"invalid ({error})"
 
 
 # -- one run, in a worker -----------------------------------------------------------------------

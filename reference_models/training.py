@@ -135,6 +135,7 @@ class GANTrainer:
         self.dataset = dataset
         self.device = device
         self.options = self.resolve_options(config.options, data_kind(dataset))
+        config.options = dict(self.options)  # config.json stores the options used, defaults too
         config.fill_defaults(dataset)
         torch.manual_seed(config.seed)  # network initialisation
         self.generator = self.build_generator().to(device)

@@ -315,6 +315,33 @@ def test_other_settings_in_a_finished_folder_need_force(local_sweep):
     assert [t.action for t in plan_sweep(longer, out, force=True)] == [TRAIN]
 
 
+def test_options_are_compared_as_the_runs_used_them(local_sweep):
+    out, _, _ = local_sweep
+    folder = out / "unrolled-ring8-seed0"
+    config = RunDir(folder).read_config()
+    assert config["options"] == {"unroll_steps": 1}  # every option the run used is stored
+    other = SweepGrid(["unrolled"], ["ring8"], [0], settings=TINY, options={"unroll_steps": 2})
+    with pytest.raises(CollapsekitError, match=r"seed0 holds a run with other settings \(options "):
+        plan_sweep(other, out)
+    # A run that stored its defaults matches a grid that gives none: unroll_steps=5 here.
+    stored = (folder / "config.json").read_text()
+    try:
+        (folder / "config.json").write_text(json.dumps({**config, "options": {"unroll_steps": 5}}))
+        defaults = SweepGrid(["unrolled"], ["ring8"], [0], settings=TINY)
+        assert [t.action for t in plan_sweep(defaults, out)] == [SKIP]
+        with pytest.raises(CollapsekitError, match="other settings"):
+            plan_sweep(GOOD, out)  # unroll_steps=1 asked for, 5 used
+    finally:
+        (folder / "config.json").write_text(stored)  # the folder is shared with later tests
+
+
+def test_a_default_run_stores_the_options_of_its_kind_of_data(tmp_path):
+    (outcome,) = run_sweep(SweepGrid(["minibatch"], ["ring8"], [0], settings=TINY), tmp_path)
+    assert outcome.status == "finished"
+    stored = RunDir(tmp_path / "minibatch-ring8-seed0").read_config()["options"]
+    assert stored == {"kernels": 5, "kernel_dim": 5}  # B = 5 on 2-D data
+
+
 class KillsItsWorker:
     """Unpickled in a worker, it ends that process at once, as an out-of-memory kill would."""
 
