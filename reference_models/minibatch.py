@@ -29,9 +29,9 @@ DEFAULT_KERNELS = (
 )
 DEFAULT_KERNEL_DIM = 5  # C: dim_per_kernel in openai/improved-gan nn.py MinibatchLayer
 # On 2-D data (batches of 512, Metz et al.'s protocol) B = 100 would cost N^2 B C = 131 million
-# pair terms per discriminator pass, about 0.6 s per training step on a CPU core (60x vanilla).
-# B = 5 gives 6.6 million, the layer work of the authors' CIFAR setting (batch 100, B = 100,
-# C = 5: 5.0 million), at about 4x a vanilla step. Images keep the code's B = 100.
+# pair terms per discriminator pass, at least 0.6 s per training step on a CPU core (60x
+# vanilla). B = 5 gives 6.6 million, the layer work of the authors' CIFAR setting (batch 100,
+# B = 100, C = 5: 5.0 million), at 6.4x a vanilla step. Images keep the code's B = 100.
 VECTOR_KERNELS = 5
 TENSOR_INIT_STD = 0.05  # T ~ N(0, 0.05^2), the init of theta in MinibatchLayer
 # The code's data-dependent init scales each kernel so that, on a batch of real data, the
