@@ -9,11 +9,32 @@ import tempfile
 from pathlib import Path
 
 
+def _current_umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it is to set it
+    os.umask(mask)
+    return mask
+
+
+# Read once: setting the umask is process-wide, so never do it while other threads write.
+_UMASK = _current_umask()
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, fsync it, then rename over ``path``."""
+    """Write ``data`` to a temporary file beside ``path``, fsync it, then rename over ``path``.
+
+    The file gets the permissions a plain ``open(path, "w")`` would give it: those
+    of the file it replaces, else 0o666 less the umask (``mkstemp`` alone would make
+    it 0o600, readable by its owner only, which is wrong for a report or a run folder
+    others read).
+    """
     path = Path(path)
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = 0o666 & ~_UMASK
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(handle, mode)
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
