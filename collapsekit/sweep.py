@@ -21,12 +21,15 @@ Example:
 
 from __future__ import annotations
 
+import _thread
 import dataclasses
 import logging
 import multiprocessing
 import os
 import re
 import shutil
+import signal
+import threading
 import time
 import traceback
 from collections import deque
@@ -55,6 +58,10 @@ FAILED = "failed"
 BACKENDS = ("local", "ray")
 GRID_KEYS = ("models", "data", "seeds", "options")  # a grid file's other keys are trainer settings
 RAY_INSTALL_HINT = "pip install 'collapsekit[ray]'"
+# How often a pool worker checks that its sweep is still alive, and how long an orphaned
+# worker waits for its interrupted run to write its summary before it ends (seconds).
+SWEEP_WATCH_INTERVAL_S = 1.0
+SWEEP_WATCH_GRACE_S = 60.0
 # Imported once by the local backend's fork server, which every worker is forked from.
 WORKER_PRELOAD = ("torch", "torch._dynamo", "collapsekit.sweep", "reference_models")
 
@@ -551,8 +558,104 @@ def _run_local(tasks: list[RunTask], workers: int, report) -> None:
     context = _pool_context()
     waiting = deque(tasks)
     while waiting:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(os.getpid(),),
+        ) as pool:
             _feed_pool(pool, waiting, workers, report)
+
+
+_WATCH: _SweepWatch | None = None  # in a pool worker: the watch on its sweep
+
+
+def _init_worker(sweep_pid: int) -> None:
+    """Pool initializer: watch the sweep process, and stop cleanly on SIGTERM."""
+    global _WATCH
+    if os.name == "posix":  # elsewhere os.kill(pid, 0) would end the sweep, not ask about it
+        _WATCH = _SweepWatch(sweep_pid)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+
+
+def _stop_on_sigterm(signum, frame) -> None:
+    """SIGTERM in a worker (from ``interrupt_workers`` or a job scheduler) stops it as Ctrl-C would.
+
+    A run in progress gets a KeyboardInterrupt, so it is marked ``interrupted`` and
+    keeps its last checkpoint; an idle worker exits. SIGINT is no use for this: a
+    sweep started in the background of a script inherits SIGINT ignored.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: let the interrupted run write its summary
+    if _WATCH is not None and not _WATCH.idle.is_set():
+        raise KeyboardInterrupt
+    raise SystemExit(0)
+
+
+def run_task_in_worker(task: RunTask) -> RunOutcome:
+    """``run_task`` in a pool worker, under the watch that stops it if the sweep dies."""
+    watch = _WATCH
+    if watch is None:
+        return run_task(task)
+    watch.idle.clear()
+    try:
+        return run_task(task)
+    finally:
+        watch.idle.set()
+        if watch.orphaned.is_set():
+            os._exit(1)  # nobody is left to take the outcome
+
+
+class _SweepWatch:
+    """Ends this worker when the sweep process ``pid`` is gone, interrupting its run first.
+
+    A worker forked from the fork server is not the sweep's child, and nothing else
+    tells it that the sweep has gone (killed with SIGKILL, or crashed): it would
+    train on, unseen, and a restarted sweep would resume the same run folder beside
+    it. The watch interrupts the run as Ctrl-C would (it is marked ``interrupted``
+    and keeps its last checkpoint), waits for that to be written, and ends the
+    process; an idle worker just ends.
+    """
+
+    def __init__(self, pid: int, interval_s: float = SWEEP_WATCH_INTERVAL_S) -> None:
+        self.pid = pid
+        self.interval_s = interval_s
+        self.orphaned = threading.Event()
+        self.idle = threading.Event()
+        self.idle.set()
+        threading.Thread(target=self._watch, name="collapsekit-sweep-watch", daemon=True).start()
+
+    def _watch(self) -> None:
+        while _process_alive(self.pid):
+            time.sleep(self.interval_s)
+        self.orphaned.set()
+        if not self.idle.is_set():
+            _thread.interrupt_main(signal.SIGTERM)  # to _stop_on_sigterm: the run is interrupted
+            self.idle.wait(timeout=SWEEP_WATCH_GRACE_S)
+        os._exit(1)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except (ProcessLookupError, PermissionError):  # gone (or its pid now belongs to another user)
+        return False
+    except OSError:  # where signal 0 is not supported: assume alive
+        return True
+    return True
+
+
+def interrupt_workers() -> None:
+    """Stop every worker of this process's pools as Ctrl-C in a terminal would.
+
+    For a stop that reached the sweep alone (``kill PID``): each worker gets SIGTERM,
+    which its run takes as an interruption (marked ``interrupted``, last checkpoint
+    kept), and the pool can then shut down.
+    """
+    for child in multiprocessing.active_children():
+        try:
+            os.kill(child.pid, signal.SIGTERM)
+        except OSError:  # already gone
+            pass
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -578,7 +681,7 @@ def _feed_pool(pool: ProcessPoolExecutor, waiting: deque, workers: int, report) 
     while waiting or running:
         while waiting and len(running) < workers:
             task = waiting.popleft()
-            running[pool.submit(run_task, task)] = task
+            running[pool.submit(run_task_in_worker, task)] = task
         done, _ = wait(running, return_when=FIRST_COMPLETED)
         broken = False
         for future in done:

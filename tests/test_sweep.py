@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -440,3 +443,70 @@ def test_ray_gives_the_same_folders_and_numbers_as_the_local_pool(local_sweep, r
         if local.status == "finished":
             assert measured(summary_of(ray_out / local.name)["metrics"]) == measured(local.metrics)
             assert history_of(ray_out / local.name).equals(history_of(local_out / local.name))
+
+
+# -- stopping a sweep from outside: its workers stop with it -------------------------------------
+posix_only = pytest.mark.skipif(os.name != "posix", reason="signals to process groups are POSIX")
+
+
+def _start_long_sweep(out: Path):
+    """A CLI sweep of 3 long runs on 2 workers, in its own session, started as a background job
+    of a script (SIGINT ignored, so only SIGTERM or the sweep's death can stop the workers)."""
+    command = [sys.executable, "-m", "collapsekit", "sweep", "--models", "vanilla", "--data", "ring8"]
+    command += ["--seeds", "0-2", "--steps", "1000000", "--eval-every", "100", "--eval-samples", "200"]
+    command += ["--batch-size", "64", "--workers", "2", "--threads", "1", "--device", "cpu"]
+    command += ["--out", str(out), "--no-progress"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    ignore_sigint = lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)  # noqa: E731
+    process = subprocess.Popen(
+        command, env=env, start_new_session=True, preexec_fn=ignore_sigint,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    runs = [out / f"vanilla-ring8-seed{seed}" for seed in (0, 1)]
+    deadline = time.monotonic() + 180
+    while not all((run / "checkpoint.pt").is_file() for run in runs):
+        if process.poll() is not None or time.monotonic() > deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            pytest.fail(f"the sweep did not reach its first checkpoints:\n{process.communicate()[0]}")
+        time.sleep(0.2)
+    return process, runs
+
+
+def _group_gone(pgid: int, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    os.killpg(pgid, signal.SIGKILL)
+    return False
+
+
+@posix_only
+def test_sigterm_to_the_sweep_alone_stops_its_workers_and_marks_their_runs(tmp_path):
+    process, runs = _start_long_sweep(tmp_path)
+    process.send_signal(signal.SIGTERM)  # to the sweep process only, as `kill PID` does
+    output = process.communicate(timeout=120)[0]
+    assert process.returncode == 130, output
+    assert "Interrupted; run the same command again to resume" in output
+    assert _group_gone(process.pid, 30), "a worker, the fork server or the tracker outlived the sweep"
+    for run in runs:
+        assert summary_of(run)["status"] == "interrupted"
+    assert not (tmp_path / "vanilla-ring8-seed2").exists()  # never started
+
+
+@posix_only
+def test_workers_of_a_killed_sweep_interrupt_their_runs_and_end(tmp_path):
+    process, runs = _start_long_sweep(tmp_path)
+    process.kill()  # SIGKILL: the sweep can tell nobody
+    process.wait(timeout=30)  # (its output pipe stays open while any worker lives)
+    assert _group_gone(process.pid, 60), "a worker trained on after its sweep was killed"
+    process.communicate(timeout=30)
+    for run in runs:
+        summary = summary_of(run)
+        assert summary["status"] == "interrupted"
+        assert summary["step"] > 0
+    # and the same command resumes them
+    assert folder_action(runs[0]) == RESUME

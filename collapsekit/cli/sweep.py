@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
+import signal
+import threading
 from pathlib import Path
 
 import click
@@ -21,6 +24,7 @@ from collapsekit.sweep import (
     RunOutcome,
     SweepGrid,
     check_backend,
+    interrupt_workers,
     load_grid,
     parallelism,
     parse_seeds,
@@ -229,7 +233,7 @@ def _run_with_progress(tasks, kwargs: dict) -> list[RunOutcome]:
             bar.write(line)
             bar.update(1)
 
-    with bar:
+    with bar, _sigterm_stops_like_ctrl_c():
         try:
             return run_tasks(
                 tasks,
@@ -247,6 +251,32 @@ def _run_with_progress(tasks, kwargs: dict) -> list[RunOutcome]:
                 err=True,
             )
             raise SystemExit(130) from None
+
+
+@contextlib.contextmanager
+def _sigterm_stops_like_ctrl_c():
+    """SIGTERM (``kill PID``, a job scheduler) stops the sweep as Ctrl-C does.
+
+    Ctrl-C reaches every process of the terminal's group; SIGTERM sent to the sweep
+    reaches it alone, and its workers would train on. On SIGTERM the workers are
+    interrupted (each run is marked ``interrupted`` and keeps its last checkpoint),
+    the sweep ends with the same message and status as after Ctrl-C, and running the
+    command again resumes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def stop(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: let the workers finish stopping
+        interrupt_workers()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _outcome_line(outcome: RunOutcome) -> str:
