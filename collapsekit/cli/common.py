@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import math
+import signal
+import threading
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -80,3 +83,29 @@ def format_table(rows: list[tuple[str, object]]) -> str:
         return ""
     width = max(len(key) for key, _ in rows)
     return "\n".join(f"  {key:<{width}}  {format_value(value)}" for key, value in rows)
+
+
+@contextlib.contextmanager
+def sigterm_as_ctrl_c(before: Callable[[], None] | None = None):
+    """Within the block, SIGTERM (``kill PID``, a job scheduler) stops work as Ctrl-C does.
+
+    The handler raises KeyboardInterrupt, so a run is marked ``interrupted``, keeps
+    its last checkpoint and prints how to continue, instead of dying mid-step.
+    ``before`` runs first (the sweep passes the signal on to its workers). Only the
+    first SIGTERM counts, so the interrupted work can finish writing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def stop(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if before is not None:
+            before()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

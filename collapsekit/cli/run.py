@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from collapsekit.cli.common import CommandError, clear_errors, format_table
+from collapsekit.cli.common import CommandError, clear_errors, format_table, sigterm_as_ctrl_c
 from collapsekit.metrics import keys
 from collapsekit.monitor import Summary
 from collapsekit.runs import ensure_writable_folder
@@ -139,7 +139,8 @@ def _resume(reference_models, kwargs: dict) -> Summary:
 
 def _interruptible(start, run_dir: Path) -> Summary:
     try:
-        return start()
+        with sigterm_as_ctrl_c():
+            return start()
     except KeyboardInterrupt:
         click.echo(f"\nInterrupted; what was measured is in {run_dir}. Continue with: collapsekit run --resume {run_dir}", err=True)
         raise SystemExit(130) from None

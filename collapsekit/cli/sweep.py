@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import collections
-import contextlib
 import dataclasses
-import signal
-import threading
 from pathlib import Path
 
 import click
 from tqdm.auto import tqdm
 
-from collapsekit.cli.common import clear_errors
+from collapsekit.cli.common import clear_errors, sigterm_as_ctrl_c
 from collapsekit.cli.run import _model_options
 from collapsekit.metrics import keys
 from collapsekit.sweep import (
@@ -233,7 +230,8 @@ def _run_with_progress(tasks, kwargs: dict) -> list[RunOutcome]:
             bar.write(line)
             bar.update(1)
 
-    with bar, _sigterm_stops_like_ctrl_c():
+    # kill PID reaches the sweep alone: pass it on to the workers, as Ctrl-C reaches them all
+    with bar, sigterm_as_ctrl_c(before=interrupt_workers):
         try:
             return run_tasks(
                 tasks,
@@ -251,32 +249,6 @@ def _run_with_progress(tasks, kwargs: dict) -> list[RunOutcome]:
                 err=True,
             )
             raise SystemExit(130) from None
-
-
-@contextlib.contextmanager
-def _sigterm_stops_like_ctrl_c():
-    """SIGTERM (``kill PID``, a job scheduler) stops the sweep as Ctrl-C does.
-
-    Ctrl-C reaches every process of the terminal's group; SIGTERM sent to the sweep
-    reaches it alone, and its workers would train on. On SIGTERM the workers are
-    interrupted (each run is marked ``interrupted`` and keeps its last checkpoint),
-    the sweep ends with the same message and status as after Ctrl-C, and running the
-    command again resumes.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signal handlers can only be set from the main thread
-        return
-
-    def stop(signum, frame):
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: let the workers finish stopping
-        interrupt_workers()
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _outcome_line(outcome: RunOutcome) -> str:

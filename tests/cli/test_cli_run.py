@@ -161,3 +161,24 @@ def test_kill_9_leaves_a_readable_run_that_resumes(tmp_path):
     steps = RunDir(folder).read_history()["step"].tolist()
     assert steps == sorted(set(steps)) and steps[-1] == checkpoint_step + 40
     assert RunDir(folder).read_summary()["status"] == "finished"
+
+
+def test_sigterm_interrupts_the_run_as_ctrl_c_does(tmp_path):
+    folder = tmp_path / "termed"
+    command = [
+        sys.executable, "-m", "collapsekit", "run", "--steps", "1000000", "--eval-every", "20",
+        "--out", tmp_path, "--name", "termed", *SMALL,
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 120
+        while not (folder / "checkpoint.pt").exists() and time.time() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=60)[0]
+    finally:
+        process.kill()
+    assert process.returncode == 130, output
+    assert f"collapsekit run --resume {folder}" in output
+    summary = RunDir(folder).read_summary()
+    assert summary["status"] == "interrupted" and summary["step"] > 0
