@@ -22,6 +22,8 @@ from collapsekit.report.loading import RunRecord
 MAP_COLOURS = "RdBu_r"  # sigmoid(D): blue 0 (called fake), white 1/2, red 1 (called real)
 TIMELINE_COLOURS = "Blues"  # white: mode missed
 MAX_TIMELINE_MODES = 100  # beyond this a mode-by-step picture is unreadable
+# A panel heading longer than this (at 8 pt) would run into the next panel's: break it after the label.
+HEADING_CHARS = 36
 
 
 def by_model(records: list[RunRecord]) -> dict[str, list[RunRecord]]:
@@ -114,11 +116,18 @@ def _extent(record: RunRecord, centres, radius, samples) -> list[float]:
     return [low[0] - margin[0], high[0] + margin[0], low[1] - margin[1], high[1] + margin[1]]
 
 
+def panel_heading(record: RunRecord) -> str:
+    """``model (options) · seed N [status]``, broken after the label where one line would
+    run into the next panel's heading."""
+    status = "" if record.status == "finished" else f" [{record.status}]"
+    seed = f"seed {record.seed}{status}"
+    one_line = f"{record.label} · {seed}"
+    return one_line if len(one_line) <= HEADING_CHARS else f"{record.label}\n{seed}"
+
+
 def _panel_title(record: RunRecord, samples: np.ndarray, extent: list[float]) -> str:
     metrics = record.metrics
-    title = f"{record.label} · seed {record.seed}"
-    if record.status != "finished":
-        title += f" [{record.status}]"
+    title = panel_heading(record)
     if metrics.get(keys.MODES_CAPTURED) is not None and metrics.get(keys.MODES_TOTAL) is not None:
         title += f"\n{metrics[keys.MODES_CAPTURED]:.0f}/{metrics[keys.MODES_TOTAL]:.0f} modes"
     if metrics.get(keys.HIGH_QUALITY_FRAC) is not None:
@@ -195,6 +204,5 @@ def _timeline_axes(ax, record: RunRecord, steps: list, modes: int) -> None:
         [str(k) for k in range(0, modes, every)],
         fontsize=6,
     )
-    title = f"{record.label} · seed {record.seed}"
-    ax.set_title(title if record.status == "finished" else f"{title} [{record.status}]", fontsize=8)
+    ax.set_title(panel_heading(record), fontsize=8)
     ax.set_ylabel("mode", fontsize=7)
