@@ -57,6 +57,7 @@ def coverage_plot(data: str, records: list[RunRecord], palette: dict) -> Plot | 
             left.set_ylim(-0.3, total + 0.8)
         right.set_ylim(-2, 102)
         left.set_ylabel("modes captured")
+        legend_below(figure, left)
     caption = (
         "Modes captured (left; dashed: all modes) and the share of high-quality samples (right) at "
         "each evaluation. Lines are the mean over a model's seeds, bands the 95% confidence "
@@ -65,6 +66,18 @@ def coverage_plot(data: str, records: list[RunRecord], palette: dict) -> Plot | 
     )
     return to_plot(
         figure, f"{slug(data)}-coverage", f"Coverage against training step on {data}", caption
+    )
+
+
+def legend_below(figure, ax) -> None:
+    """Move ``ax``'s legend under the figure, in one row: on the axes it covers the curves."""
+    legend = ax.get_legend()
+    if legend is None:
+        return
+    handles, labels = legend.legend_handles, [text.get_text() for text in legend.get_texts()]
+    legend.remove()
+    figure.legend(
+        handles, labels, loc="outside lower center", ncols=min(len(labels), 4), frameon=False
     )
 
 
@@ -107,8 +120,7 @@ def equilibrium_plot(data: str, records: list[RunRecord]) -> Plot | None:
             ax.set_ylim(-0.02, 1.02)
             ax.set_title(model, fontsize=9)
             ax.set_ylabel("mean sigmoid(D)")
-            if ax.get_legend() is not None:
-                ax.get_legend().set_title(None)
+        legend_below(figure, axes[0])
     width = int(frame["bin_width"].max())
     caption = (
         f"Mean discriminator output sigmoid(D) on real batches ({REAL}) and generated batches "
