@@ -5,8 +5,10 @@ Trains every model on every dataset for every seed under the default protocol
 then prints, per model and dataset, the mean and standard deviation over seeds of
 modes captured, high-quality fraction and ``mode_kl``, and the time per training
 step relative to vanilla. Step times are measured twice: interleaved short timings
-of every model in this one process before training (the fair ratio on a shared
-machine), and the mean over each model's training runs (includes evaluations).
+of every model on every dataset in this one process (the fair ratio on a shared
+machine; also with ``--report-only``, unless ``--timing-steps 0``), and the mean
+over each model's training runs (includes evaluations, and whatever else the
+machine was running at the time).
 
 Runs are stored under ``--out`` (one run folder each); finished runs are reused
 and interrupted ones resumed from their last checkpoint, so the benchmark can be
@@ -163,8 +165,14 @@ def time_steps(models: list[str], data: str, steps: int, rounds: int = 3) -> dic
     return {model: statistics.median(values) for model, values in times.items()}
 
 
-def summarise(rows: pd.DataFrame) -> pd.DataFrame:
-    """Mean and std over seeds of each metric, per model and dataset."""
+def summarise(
+    rows: pd.DataFrame, timings: dict[str, dict[str, float]] | None = None
+) -> pd.DataFrame:
+    """Mean and std over seeds of each metric, per model and dataset.
+
+    ``timings`` (data -> model -> seconds per step, from ``time_steps``) gives the
+    fair cost column; the whole runs' times depend on what else the machine ran then.
+    """
     grouped = rows.groupby(["data", "model"], sort=False)
     table = grouped[list(METRICS)].agg(["mean", "std"])
     table.columns = [f"{metric}_{stat}" for metric, stat in table.columns]
@@ -177,20 +185,32 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
         else float("nan")
         for data, model in table.index
     ]
+    timings = timings or {}
+    table["step_time_vs_vanilla"] = [
+        timings[data][model] / timings[data]["vanilla"]
+        if model in timings.get(data, {}) and "vanilla" in timings.get(data, {})
+        else float("nan")
+        for data, model in table.index
+    ]
     table["published_modes"] = [PUBLISHED_MODES.get((model, data)) for data, model in table.index]
     return table
 
 
 def format_table(table: pd.DataFrame) -> str:
+    """Markdown table. Step time: interleaved timing in one process (the fair ratio); run
+    time: whole runs' seconds per step, evaluations included, under whatever load they met."""
     lines = [
-        "| data | model | runs | modes captured | high-quality frac | mode_kl | train time/step vs vanilla | VEEGAN modes |",
-        "|---|---|---|---|---|---|---|---|",
+        "| data | model | runs | modes captured | high-quality frac | mode_kl "
+        "| step time vs vanilla | run time vs vanilla | VEEGAN modes |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for (data, model), r in table.iterrows():
         published = "" if pd.isna(r["published_modes"]) else f"{r['published_modes']:g}"
+        step_time = r.get("step_time_vs_vanilla", float("nan"))
         lines.append(
             f"| {data} | {model} | {r['runs']} | {_mean_std(r, keys.MODES_CAPTURED, '.1f')} | "
             f"{_mean_std(r, keys.HIGH_QUALITY_FRAC, '.3f')} | {_mean_std(r, keys.MODE_KL, '.3f')} | "
+            f"{'' if pd.isna(step_time) else f'{step_time:.2f}'} | "
             f"{r['train_time_per_step_vs_vanilla']:.2f} | {published} |"
         )
     return "\n".join(lines)
@@ -239,19 +259,22 @@ def main(argv: list[str] | None = None) -> None:
         f"models={args.models} data={args.data} seeds={args.seeds} steps={args.steps} out={args.out}",
         flush=True,
     )
-    if not args.report_only and args.timing_steps > 0 and "vanilla" in args.models:
-        seconds = time_steps(args.models, args.data[0], args.timing_steps)
-        for model, value in seconds.items():
-            print(
-                f"timing {model}: {value * 1e3:.1f} ms/step, {value / seconds['vanilla']:.2f}x vanilla",
-                flush=True,
-            )
+    timings = {}
+    if args.timing_steps > 0 and "vanilla" in args.models:
+        for data in args.data:
+            timings[data] = seconds = time_steps(args.models, data, args.timing_steps)
+            for model, value in seconds.items():
+                print(
+                    f"timing {data} {model}: {value * 1e3:.1f} ms/step, "
+                    f"{value / seconds['vanilla']:.2f}x vanilla",
+                    flush=True,
+                )
     rows = collect_existing(args) if args.report_only else run_all(args)
     rows = [row for row in rows if row["status"] in ("finished", "diverged")]
     if not rows:
         print("no finished runs yet", flush=True)
         return
-    table = summarise(pd.DataFrame(rows))
+    table = summarise(pd.DataFrame(rows), timings)
     atomic_write_text(args.out / "bench_coverage_table.md", format_table(table) + "\n")
     print(format_table(table), flush=True)
 
