@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import logging
@@ -43,13 +44,10 @@ def train(
     """Train a new run into ``run_dir`` (None: in memory) and return its summary."""
     trainer = build_trainer(config)
     monitor = _monitor(trainer, run_dir, resume=False)
-    _evaluate(
-        monitor,
-        trainer,
-        sampler := trainer.sampler(monitor.num_samples),
-        checkpoint=run_dir is not None,
-    )
-    return _run_steps(trainer, monitor, sampler, progress)
+    with _marked_if_interrupted(monitor):
+        sampler = trainer.sampler(monitor.num_samples)
+        _evaluate(monitor, trainer, sampler, checkpoint=run_dir is not None)
+        return _run_steps(trainer, monitor, sampler, progress)
 
 
 def resume(run_dir: str | os.PathLike, progress: bool = True) -> collapsekit.Summary:
@@ -63,8 +61,20 @@ def resume(run_dir: str | os.PathLike, progress: bool = True) -> collapsekit.Sum
         raise collapsekit.RunFolderError(
             f"{run_dir} has no checkpoint yet; start the run again instead"
         )
-    trainer.load_state_dict(state)
-    return _run_steps(trainer, monitor, trainer.sampler(monitor.num_samples), progress)
+    with _marked_if_interrupted(monitor):
+        trainer.load_state_dict(state)
+        return _run_steps(trainer, monitor, trainer.sampler(monitor.num_samples), progress)
+
+
+@contextlib.contextmanager
+def _marked_if_interrupted(monitor):
+    """Ctrl-C (or SIGTERM turned into it) anywhere from the first evaluation on: the run's
+    summary says ``interrupted``, so a folder with a checkpoint always has a summary too."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        monitor.close(status="interrupted")
+        raise
 
 
 def _monitor(trainer: GANTrainer, run_dir, resume: bool) -> collapsekit.Monitor:
@@ -86,26 +96,22 @@ def _run_steps(trainer: GANTrainer, monitor, sampler, progress: bool) -> collaps
     )
     checkpoint = monitor.run is not None
     loss_sum = torch.zeros((), device=trainer.device)
-    try:
-        with bar:
-            _show(bar, monitor, monitor.rows[-1] if monitor.rows else None)
-            while trainer.step < steps:
-                result = trainer.train_step()
-                step = trainer.step
-                monitor.observe(step, result.real_logits, result.fake_logits)
-                loss_sum += result.loss_discriminator + result.loss_generator
-                bar.update(1)
-                if step % NAN_CHECK_EVERY == 0 and not torch.isfinite(loss_sum):
-                    return _diverged(trainer, monitor, sampler, step)
-                if monitor.due(step) or step == steps:
-                    _show(bar, monitor, _evaluate(monitor, trainer, sampler, checkpoint))
-                    if monitor.diverged_at is not None:  # NaN samples or D outputs
-                        return monitor.close(status="diverged")
-                elif step % PROGRESS_EVERY == 0:
-                    _show(bar, monitor, None)
-    except KeyboardInterrupt:
-        monitor.close(status="interrupted")
-        raise
+    with bar:
+        _show(bar, monitor, monitor.rows[-1] if monitor.rows else None)
+        while trainer.step < steps:
+            result = trainer.train_step()
+            step = trainer.step
+            monitor.observe(step, result.real_logits, result.fake_logits)
+            loss_sum += result.loss_discriminator + result.loss_generator
+            bar.update(1)
+            if step % NAN_CHECK_EVERY == 0 and not torch.isfinite(loss_sum):
+                return _diverged(trainer, monitor, sampler, step)
+            if monitor.due(step) or step == steps:
+                _show(bar, monitor, _evaluate(monitor, trainer, sampler, checkpoint))
+                if monitor.diverged_at is not None:  # NaN samples or D outputs
+                    return monitor.close(status="diverged")
+            elif step % PROGRESS_EVERY == 0:
+                _show(bar, monitor, None)
     if checkpoint:
         write_discriminator_map(trainer, monitor.run.path)
     return monitor.close()

@@ -78,6 +78,40 @@ def test_resume_gives_the_same_result_as_an_uninterrupted_run(tiny_config, tmp_p
     assert cut.read_history()["step"].tolist() == [0, 20, 40, 60]
 
 
+@pytest.mark.parametrize("where", ["first checkpoint", "between evaluation and loop", "resume"])
+def test_a_folder_with_a_checkpoint_always_gets_a_summary(tiny_config, tmp_path, monkeypatch, where):
+    """Ctrl-C right after the first checkpoint (before the training loop) still marks the run."""
+    import reference_models.loop as loop
+
+    if where == "resume":
+        reference_models.train(tiny_config(steps=20), tmp_path / "run", progress=False)
+        (tmp_path / "run" / "summary.json").unlink()  # as if killed: the run resumes
+        monkeypatch.setattr(GANTrainer, "load_state_dict", _raise_keyboard_interrupt)
+        with pytest.raises(KeyboardInterrupt):
+            reference_models.resume(tmp_path / "run", progress=False)
+    else:
+        target = "save_checkpoint" if where == "first checkpoint" else None
+        if target:
+            original = loop.collapsekit.Monitor.save_checkpoint
+
+            def save_then_interrupt(self, state):
+                original(self, state)
+                raise KeyboardInterrupt
+
+            monkeypatch.setattr(loop.collapsekit.Monitor, "save_checkpoint", save_then_interrupt)
+        else:
+            monkeypatch.setattr(loop, "_run_steps", _raise_keyboard_interrupt)
+        with pytest.raises(KeyboardInterrupt):
+            reference_models.train(tiny_config(steps=60), tmp_path / "run", progress=False)
+    folder = RunDir.open(tmp_path / "run")
+    assert folder.load_checkpoint() is not None
+    assert folder.read_summary()["status"] == "interrupted"
+
+
+def _raise_keyboard_interrupt(*args, **kwargs):
+    raise KeyboardInterrupt
+
+
 def test_nan_losses_stop_the_run_and_keep_the_history(tiny_config, tmp_path, monkeypatch):
     original = GANTrainer.train_step
 
