@@ -20,7 +20,7 @@ test: install
 	$(PY) -m pytest -q
 
 lint: install
-	$(VENV)/bin/ruff check collapsekit reference_models tests bench
+	$(VENV)/bin/ruff check collapsekit reference_models tests bench scripts examples
 
 # A comparison report of every run under runs/ (or RUNS=...), written to reports/latest/.
 RUNS ?= runs

@@ -279,3 +279,36 @@ def test_cli_refuses_bad_minibatch_options_before_writing_anything(tmp_path, fla
     assert result.exit_code == 2
     assert message in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_logit_parts_script_adds_up_to_the_discriminators_logit(tiny_config, tmp_path):
+    """scripts/minibatch_logit_parts.py: f part + o part + bias is D's mean logit on each batch."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "minibatch_logit_parts.py"
+    spec = importlib.util.spec_from_file_location("minibatch_logit_parts", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+
+    config = tiny_config(model="minibatch", steps=10, eval_every=5)
+    reference_models.train(config, tmp_path / "run", progress=False)
+    parts = script.logit_parts(tmp_path / "run", seed=1)
+
+    run = collapsekit.RunDir.open(tmp_path / "run")
+    trainer = reference_models.build_trainer(reference_models.TrainConfig.from_dict(run.read_config()))
+    trainer.load_state_dict(run.load_checkpoint()["trainer"])
+    generator = torch.Generator().manual_seed(1)
+    real = trainer.dataset.sample(config.batch_size, generator=generator)
+    noise = torch.randn(config.batch_size, config.z_dim, generator=generator)
+    with torch.no_grad():
+        fake = trainer.generator(noise)
+        logits = {"real": trainer.discriminator(real), "generated": trainer.discriminator(fake)}
+    for name, part in parts.items():
+        total = part["from f"] + part["from o"] + part["bias"]
+        assert total == pytest.approx(float(logits[name].mean()), abs=1e-5)
+        assert len(part["o per kernel"]) == trainer.discriminator.minibatch.kernels
+        assert all(0 <= o <= config.batch_size - 1 for o in part["o per kernel"])
+    reference_models.train(tiny_config(steps=2, eval_every=2), tmp_path / "vanilla", progress=False)
+    with pytest.raises(collapsekit.CollapsekitError, match="not minibatch"):
+        script.logit_parts(tmp_path / "vanilla")
