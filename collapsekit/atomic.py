@@ -9,14 +9,26 @@ import tempfile
 from pathlib import Path
 
 
-def _current_umask() -> int:
-    mask = os.umask(0o022)  # the only way to read it is to set it
+def _umask_by_setting() -> int:
+    mask = os.umask(0o022)  # the portable way to read it is to set it
     os.umask(mask)
     return mask
 
 
-# Read once: setting the umask is process-wide, so never do it while other threads write.
-_UMASK = _current_umask()
+# Read once this way: setting the umask is process-wide, so never while other threads write.
+_UMASK_AT_IMPORT = _umask_by_setting()
+
+
+def _current_umask() -> int:
+    """The process's umask now: from /proc on Linux (read-only), else as it was at import."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return _UMASK_AT_IMPORT
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -29,16 +41,16 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """
     path = Path(path)
     try:
-        mode = path.stat().st_mode & 0o7777
+        mode = path.stat().st_mode & 0o777
     except FileNotFoundError:
-        mode = 0o666 & ~_UMASK
+        mode = 0o666 & ~_current_umask()
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.fchmod(handle, mode)
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

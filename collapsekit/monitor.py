@@ -398,10 +398,17 @@ class Monitor:
             record["error"] = error
         if self.diverged_at is not None:
             record["diverged_at"] = self.diverged_at
-        if self.run is not None:
-            self.run.write_summary(record)
+        # Closed before writing: an interruption during the write (Ctrl-C, SIGTERM) must not
+        # make a second close() overwrite "finished" with "interrupted". The write is atomic:
+        # it lands whole or not at all (then the folder resumes, at its last step).
         self.closed = True
         self.summary = summary
+        if self.run is not None:
+            try:
+                self.run.write_summary(record)
+            except Exception:  # a full disk, say: closing again may retry the write
+                self.closed, self.summary = False, None
+                raise
         return summary
 
     def _finding_dicts(self) -> list[dict]:

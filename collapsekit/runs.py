@@ -197,6 +197,9 @@ class RunDir:
         torch.save(state, buffer)
         atomic_write_bytes(self.path / CHECKPOINT, buffer.getvalue())
 
+    def has_checkpoint(self) -> bool:
+        return (self.path / CHECKPOINT).is_file()
+
     def load_checkpoint(self) -> dict | None:
         path = self.path / CHECKPOINT
         if not path.exists():

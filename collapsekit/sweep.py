@@ -579,30 +579,55 @@ def _init_worker(sweep_pid: int) -> None:
 
 
 def _stop_on_sigterm(signum, frame) -> None:
-    """SIGTERM in a worker (from ``interrupt_workers`` or a job scheduler) stops it as Ctrl-C would.
-
-    A run in progress gets a KeyboardInterrupt, so it is marked ``interrupted`` and
-    keeps its last checkpoint; an idle worker exits. SIGINT is no use for this: a
-    sweep started in the background of a script inherits SIGINT ignored.
+    """SIGTERM in a worker (from ``interrupt_workers``, a job scheduler, or ``kill`` of that
+    worker) interrupts its run as Ctrl-C would: the run is marked ``interrupted``, keeps
+    its last checkpoint and comes back as an ``interrupted`` outcome. An idle worker
+    ignores it (the pool ends idle workers itself). SIGINT is no use for this: a sweep
+    started in the background of a script inherits SIGINT ignored.
     """
+    if _WATCH is None or _WATCH.idle.is_set():
+        return
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: let the interrupted run write its summary
-    if _WATCH is not None and not _WATCH.idle.is_set():
-        raise KeyboardInterrupt
-    raise SystemExit(0)
+    raise KeyboardInterrupt
 
 
 def run_task_in_worker(task: RunTask) -> RunOutcome:
-    """``run_task`` in a pool worker, under the watch that stops it if the sweep dies."""
+    """``run_task`` in a pool worker, under the watch that stops it if the sweep dies.
+
+    An interruption (SIGTERM) comes back as an ``interrupted`` outcome rather than a
+    KeyboardInterrupt, which would stop the whole sweep: a stop meant for the sweep
+    reaches the sweep itself too, and one meant for this run stops this run only.
+    """
     watch = _WATCH
-    if watch is None:
-        return run_task(task)
-    watch.idle.clear()
+    started = time.perf_counter()
+    if watch is not None:
+        watch.idle.clear()
     try:
         return run_task(task)
+    except KeyboardInterrupt:
+        return _interrupted_outcome(task, time.perf_counter() - started)
     finally:
-        watch.idle.set()
-        if watch.orphaned.is_set():
-            os._exit(1)  # nobody is left to take the outcome
+        if watch is not None:
+            watch.idle.set()
+            if watch.orphaned.is_set():
+                os._exit(1)  # nobody is left to take the outcome
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)  # armed again for the next run
+
+
+def _interrupted_outcome(task: RunTask, elapsed_s: float) -> RunOutcome:
+    try:
+        summary = RunDir.open(task.run_dir).read_summary() or {}
+    except (CollapsekitError, OSError):  # interrupted before the folder was complete
+        summary = {}
+    return RunOutcome(
+        task.name,
+        task.run_dir,
+        task.action,
+        "interrupted",
+        summary.get("step"),
+        summary.get("metrics", {}),
+        elapsed_s=round(elapsed_s, 3),
+    )
 
 
 class _SweepWatch:
@@ -618,6 +643,7 @@ class _SweepWatch:
 
     def __init__(self, pid: int, interval_s: float = SWEEP_WATCH_INTERVAL_S) -> None:
         self.pid = pid
+        self.parent = os.getppid()  # the sweep, or the fork server: either one's end is the sweep's
         self.interval_s = interval_s
         self.orphaned = threading.Event()
         self.idle = threading.Event()
@@ -625,7 +651,7 @@ class _SweepWatch:
         threading.Thread(target=self._watch, name="collapsekit-sweep-watch", daemon=True).start()
 
     def _watch(self) -> None:
-        while _process_alive(self.pid):
+        while os.getppid() == self.parent and _process_alive(self.pid):
             time.sleep(self.interval_s)
         self.orphaned.set()
         if not self.idle.is_set():
@@ -635,13 +661,18 @@ class _SweepWatch:
 
 
 def _process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (dead, waiting to be reaped)."""
     try:
         os.kill(pid, 0)  # signal 0: only asks whether the process exists
     except (ProcessLookupError, PermissionError):  # gone (or its pid now belongs to another user)
         return False
     except OSError:  # where signal 0 is not supported: assume alive
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:  # Linux: "pid (name) state ..."
+            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):  # no /proc: signal 0 is all we know
+        return True
 
 
 def interrupt_workers() -> None:

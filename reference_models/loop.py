@@ -68,12 +68,14 @@ def resume(run_dir: str | os.PathLike, progress: bool = True) -> collapsekit.Sum
 
 @contextlib.contextmanager
 def _marked_if_interrupted(monitor):
-    """Ctrl-C (or SIGTERM turned into it) anywhere from the first evaluation on: the run's
-    summary says ``interrupted``, so a folder with a checkpoint always has a summary too."""
+    """Ctrl-C (or SIGTERM turned into it) once the run has a checkpoint: its summary says
+    ``interrupted``, so a folder with a checkpoint always gets a summary. Before the first
+    checkpoint the folder stays without one: nothing to resume, the run starts again."""
     try:
         yield
     except KeyboardInterrupt:
-        monitor.close(status="interrupted")
+        if monitor.run is None or monitor.run.has_checkpoint():
+            monitor.close(status="interrupted")
         raise
 
 

@@ -10,14 +10,19 @@ def _mode(path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
-def test_new_file_gets_the_umask_permissions_not_mkstemps_0600(tmp_path):
-    mask = os.umask(0o022)
-    os.umask(mask)
-    atomic_write_text(tmp_path / "report.md", "# hello\n")
-    assert _mode(tmp_path / "report.md") == 0o666 & ~mask
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads the umask from /proc")
+@pytest.mark.parametrize("mask", [0o022, 0o027])
+def test_new_file_gets_the_umask_permissions_not_mkstemps_0600(tmp_path, mask):
+    previous = os.umask(mask)
+    try:
+        atomic_write_text(tmp_path / "report.md", "# hello\n")
+    finally:
+        os.umask(previous)
+    assert _mode(tmp_path / "report.md") == 0o666 & ~mask  # 0o644, 0o640: never mkstemp's 0o600
     assert (tmp_path / "report.md").read_text() == "# hello\n"
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
 def test_replacing_a_file_keeps_its_permissions(tmp_path):
     path = tmp_path / "summary.json"
     path.write_text("{}")

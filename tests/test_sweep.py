@@ -4,10 +4,12 @@ spawned process pool and on a real local Ray instance."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -479,23 +481,76 @@ def _evaluations(run: Path) -> int:
         return 0
 
 
-def _group_gone(pgid: int, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+def _live_members(pgid: int) -> list[int]:
+    """Processes of group ``pgid`` that are not zombies (dead, waiting to be reaped)."""
+    if not Path("/proc/self/stat").exists():  # no /proc: ask the kernel about the group
         try:
             os.killpg(pgid, 0)
         except ProcessLookupError:
+            return []
+        return [pgid]
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_bytes().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended while we looked
+        if int(fields[2]) == pgid and fields[0] != b"Z":  # state, ppid, pgrp
+            members.append(int(stat.parent.name))
+    return members
+
+
+def _group_gone(pgid: int, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if not _live_members(pgid):
             return True
         time.sleep(0.2)
-    os.killpg(pgid, signal.SIGKILL)
     return False
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+@posix_only
+def test_sigterm_to_one_worker_interrupts_its_run_only(tmp_path):
+    long, short = plan_sweep(SweepGrid(["vanilla"], ["ring8"], [0, 1], settings=TINY), tmp_path)
+    long.config.update(steps=1_000_000, eval_every=3)
+    stop = threading.Event()
+
+    def terminate_the_worker_mid_run():
+        while not stop.is_set():
+            if _evaluations(Path(long.run_dir)) >= 2:
+                for worker in multiprocessing.active_children():
+                    os.kill(worker.pid, signal.SIGTERM)  # `kill WORKER_PID`
+                return
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=terminate_the_worker_mid_run, daemon=True)
+    killer.start()
+    try:
+        outcomes = run_tasks([long, short], workers=1, threads_per_run=1)
+    finally:
+        stop.set()
+    assert (outcomes[0].status, outcomes[0].step >= 3) == ("interrupted", True)
+    assert summary_of(Path(long.run_dir))["status"] == "interrupted"
+    # the same worker goes on with the next run, its SIGTERM handling armed again
+    assert (outcomes[1].status, outcomes[1].step) == ("finished", 6)
+    assert folder_action(Path(long.run_dir)) == RESUME
 
 
 @posix_only
 def test_sigterm_to_the_sweep_alone_stops_its_workers_and_marks_their_runs(tmp_path):
     process, runs = _start_long_sweep(tmp_path)
     process.send_signal(signal.SIGTERM)  # to the sweep process only, as `kill PID` does
-    output = process.communicate(timeout=120)[0]
+    try:
+        output = process.communicate(timeout=120)[0]
+    finally:  # never leave a sweep of two endless runs behind
+        _kill_group(process.pid)
     assert process.returncode == 130, output
     assert "Interrupted; run the same command again to resume" in output
     assert _group_gone(process.pid, 30), "a worker, the fork server or the tracker outlived the sweep"
@@ -512,6 +567,7 @@ def test_workers_of_a_killed_sweep_interrupt_their_runs_and_end(tmp_path):
     process.wait(timeout=30)  # (its output pipe stays open while any worker lives)
     assert _group_gone(process.pid, 60), "a worker trained on after its sweep was killed"
     process.communicate(timeout=30)
+    _kill_group(process.pid)
     for run in runs:
         summary = summary_of(run)
         assert summary["status"] == "interrupted"

@@ -94,8 +94,11 @@ def sigterm_as_ctrl_c(before: Callable[[], None] | None = None):
     ``before`` runs first (the sweep passes the signal on to its workers). Only the
     first SIGTERM counts, so the interrupted work can finish writing.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signal handlers can only be set from the main thread
+    if (
+        threading.current_thread() is not threading.main_thread()  # handlers: main thread only
+        or signal.getsignal(signal.SIGTERM) is signal.SIG_IGN  # the caller chose to ignore it
+    ):
+        yield
         return
 
     def stop(signum, frame):
@@ -107,5 +110,5 @@ def sigterm_as_ctrl_c(before: Callable[[], None] | None = None):
     previous = signal.signal(signal.SIGTERM, stop)
     try:
         yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    finally:  # (None: a handler set outside Python, which cannot be put back; use the default)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)

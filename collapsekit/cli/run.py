@@ -11,7 +11,7 @@ import click
 from collapsekit.cli.common import CommandError, clear_errors, format_table, sigterm_as_ctrl_c
 from collapsekit.metrics import keys
 from collapsekit.monitor import Summary
-from collapsekit.runs import ensure_writable_folder
+from collapsekit.runs import CHECKPOINT, ensure_writable_folder
 
 SUMMARY_KEYS = (
     keys.MODES_CAPTURED,
@@ -142,7 +142,10 @@ def _interruptible(start, run_dir: Path) -> Summary:
         with sigterm_as_ctrl_c():
             return start()
     except KeyboardInterrupt:
-        click.echo(f"\nInterrupted; what was measured is in {run_dir}. Continue with: collapsekit run --resume {run_dir}", err=True)
+        if (Path(run_dir) / CHECKPOINT).is_file():
+            click.echo(f"\nInterrupted; what was measured is in {run_dir}. Continue with: collapsekit run --resume {run_dir}", err=True)
+        else:
+            click.echo(f"\nInterrupted before the first checkpoint; nothing to resume in {run_dir}: start the run again.", err=True)
         raise SystemExit(130) from None
 
 

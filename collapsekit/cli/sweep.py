@@ -301,6 +301,8 @@ def _footer(outcomes: list[RunOutcome], out: Path, has_report: bool) -> str:
     statuses = collections.Counter(outcome.status for outcome in outcomes)
     order = sorted(statuses, key=lambda status: (status == FAILED, status))  # failures last
     text = f"{_count(len(outcomes), 'run')}: " + ", ".join(f"{statuses[s]} {s}" for s in order)
+    if statuses.get("interrupted"):
+        text += "\nInterrupted runs keep their last checkpoint; run the same command again to resume."
     if failed:
         text += f"\nFailed ({len(failed)}); fix the cause and run the same command again:"
         text += "".join(f"\n  {outcome.name}: {outcome.error}" for outcome in failed)

@@ -108,6 +108,17 @@ def test_a_folder_with_a_checkpoint_always_gets_a_summary(tiny_config, tmp_path,
     assert folder.read_summary()["status"] == "interrupted"
 
 
+def test_interrupted_before_the_first_checkpoint_leaves_no_summary(tiny_config, tmp_path, monkeypatch):
+    """Nothing to resume: no summary, so the folder plans as 'start again', not 'resume'."""
+    import reference_models.loop as loop
+
+    monkeypatch.setattr(loop.collapsekit.Monitor, "save_checkpoint", _raise_keyboard_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        reference_models.train(tiny_config(steps=60), tmp_path / "run", progress=False)
+    folder = RunDir.open(tmp_path / "run")
+    assert folder.load_checkpoint() is None and folder.read_summary() is None
+
+
 def _raise_keyboard_interrupt(*args, **kwargs):
     raise KeyboardInterrupt
 
