@@ -34,6 +34,11 @@ def register_dataset(name: str, factory: Callable[..., Dataset], description: st
     _DATASETS[name] = DatasetEntry(name, factory, description)
 
 
+def registered_names() -> list[str]:
+    """Dataset names in the order they were registered (the bundled ones first: ring8, grid25, ...)."""
+    return list(_DATASETS)
+
+
 def list_datasets() -> dict[str, str]:
     """Registered dataset names and their one-line descriptions."""
     return {name: entry.description for name, entry in sorted(_DATASETS.items())}

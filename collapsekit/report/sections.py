@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from collapsekit.data import Dataset, get_dataset
+from collapsekit.data.registry import registered_names
 from collapsekit.errors import CollapsekitError
 from collapsekit.metrics import keys
 from collapsekit.report import curves, display, panels
@@ -61,13 +62,21 @@ class DatasetSection:
 
 
 def dataset_sections(records: list[RunRecord]) -> list[DatasetSection]:
-    """One section per dataset, in name order; the diagnosis column only when findings exist."""
+    """One section per dataset, bundled ones in registry order (ring8 first), others by name;
+    the diagnosis column only when findings exist."""
     with_findings = has_findings(records)
     palette = model_palette([r.label for r in records])
     by_data: dict[str, list[RunRecord]] = {}
     for record in records:
         by_data.setdefault(record.data, []).append(record)
-    return [_section(data, by_data[data], with_findings, palette) for data in sorted(by_data)]
+    ordered = sorted(by_data, key=_dataset_order)
+    return [_section(data, by_data[data], with_findings, palette) for data in ordered]
+
+
+def _dataset_order(spec: str) -> tuple[int, str]:
+    names = registered_names()
+    name = spec.partition(":")[0]
+    return (names.index(name) if name in names else len(names), spec)
 
 
 def _section(

@@ -28,3 +28,12 @@ def test_long_headings_break_after_the_label_so_neighbours_never_overlap():
     heading = panel_heading(record("minibatch", "kernel_dim=5,kernels=5", status="incomplete"))
     assert heading == "minibatch (kernel_dim=5,kernels=5)\nseed 3 [incomplete]"
     assert all(len(line) <= HEADING_CHARS for line in heading.split("\n"))
+
+
+def test_bundled_datasets_come_in_registry_order_then_others_by_name():
+    from collapsekit.report.sections import _dataset_order
+
+    specs = ["zeta-custom", "grid25", "ring8:std=0.05", "alpha-custom", "ring8"]
+    assert sorted(specs, key=_dataset_order) == [
+        "ring8", "ring8:std=0.05", "grid25", "alpha-custom", "zeta-custom"
+    ]
