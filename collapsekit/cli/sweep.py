@@ -12,6 +12,7 @@ from tqdm.auto import tqdm
 from collapsekit.cli.common import clear_errors, sigterm_as_ctrl_c
 from collapsekit.cli.run import _model_options
 from collapsekit.metrics import keys
+from collapsekit.runs import CONFIG, RunDir
 from collapsekit.sweep import (
     FAILED,
     INVALID,
@@ -19,7 +20,9 @@ from collapsekit.sweep import (
     SKIP,
     TRAIN,
     RunOutcome,
+    RunTask,
     SweepGrid,
+    _outcome_from_folder,
     check_backend,
     interrupt_workers,
     load_grid,
@@ -169,6 +172,12 @@ DEFAULTS = {"models": ["vanilla"], "data": ["ring8"], "seeds": [0, 1, 2, 3, 4]}
     show_default=True,
     help="Show the overall progress bar.",
 )
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Only show what the sweep would do with each run (train, resume, skip) and how far "
+    "each has got; train nothing.",
+)
 @click.pass_context
 @clear_errors
 def sweep_command(context: click.Context, **kwargs) -> None:
@@ -195,6 +204,10 @@ def sweep_command(context: click.Context, **kwargs) -> None:
     pending = sum(task.action not in (SKIP, INVALID) for task in tasks)
     workers, threads = parallelism(kwargs["backend"], kwargs["workers"], kwargs["threads"], pending)
     click.echo(_header(grid, tasks, kwargs, workers, threads), err=True)
+    if kwargs["dry_run"]:
+        for task in tasks:
+            click.echo(_plan_line(task))
+        return
     outcomes = _run_with_progress(tasks, kwargs)
     click.echo(_footer(outcomes, kwargs["out"], "report" in context.find_root().command.commands))
     if any(outcome.status == FAILED for outcome in outcomes):  # with -v, tracebacks were logged
@@ -249,6 +262,29 @@ def _run_with_progress(tasks, kwargs: dict) -> list[RunOutcome]:
                 err=True,
             )
             raise SystemExit(130) from None
+
+
+def _plan_line(task: RunTask) -> str:
+    """What the sweep would do with one run, and how far the run has got."""
+    if task.action == INVALID:
+        detail = f"cannot start: {task.error}"
+    elif task.action == SKIP:
+        outcome = _outcome_from_folder(task)
+        measured = _outcome_line(outcome).split("(done earlier)", 1)[-1].strip()  # the metrics
+        detail = f"done: {outcome.status}  {measured}".rstrip()
+    elif task.action == RESUME:
+        run = RunDir.open(task.run_dir)
+        history, steps = run.read_history(), run.read_config().get("steps")  # the folder's own
+        reached = int(history[keys.STEP].max()) if len(history) else 0
+        of = f" of {steps:,}" if isinstance(steps, int) else ""
+        detail = f"measured up to step {reached:,}{of}; resumes from its last checkpoint"
+    elif task.force and (Path(task.run_dir) / CONFIG).is_file():
+        detail = "--force: starts again from step 0"
+    elif (Path(task.run_dir) / CONFIG).is_file():
+        detail = "stopped before its first checkpoint: starts again"
+    else:
+        detail = "new"
+    return f"{task.action:<8} {task.name}  {detail}"
 
 
 def _outcome_line(outcome: RunOutcome) -> str:

@@ -133,3 +133,30 @@ def test_help_documents_the_flags():
     for flag in ("--models", "--data", "--seeds", "--grid", "--out", "--workers", "--backend", "--address",
                  "--force", "--steps", "--eval-every", "--option", "--unroll-steps"):  # fmt: skip
         assert flag in result.output
+
+
+def test_dry_run_shows_each_runs_plan_and_trains_nothing(tmp_path):
+    finished_run(tmp_path, seed=0)
+    # seed 1: a run that has a checkpoint but no summary (killed half way)
+    finished_run(tmp_path, seed=1)
+    (tmp_path / "vanilla-ring8-seed1" / "summary.json").unlink()
+    # seed 2: killed before its first checkpoint
+    finished_run(tmp_path, seed=2)
+    for name in ("summary.json", "checkpoint.pt"):
+        (tmp_path / "vanilla-ring8-seed2" / name).unlink()
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+
+    result = invoke("--models", "vanilla", "--data", "ring8,grid25:std=-1", "--seeds", "0-3",
+                    "--out", tmp_path, "--dry-run", *TINY)
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[1]: line for line in result.output.splitlines() if line[:1].islower()}
+    assert lines["vanilla-ring8-seed0"].startswith("skip ") and "done: finished" in lines[
+        "vanilla-ring8-seed0"]
+    assert "modes " in lines["vanilla-ring8-seed0"]
+    assert lines["vanilla-ring8-seed1"].startswith("resume ")
+    assert "measured up to step 6 of 6" in lines["vanilla-ring8-seed1"]
+    assert lines["vanilla-ring8-seed2"].endswith("stopped before its first checkpoint: starts again")
+    assert lines["vanilla-ring8-seed3"].endswith("new")
+    bad = next(line for name, line in lines.items() if name.startswith("vanilla-grid25"))
+    assert bad.startswith("invalid ") and "std must be positive" in bad
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing written
