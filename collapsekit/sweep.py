@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import _thread
+import contextlib
 import dataclasses
 import logging
 import multiprocessing
@@ -398,19 +399,25 @@ def run_task(task: RunTask) -> RunOutcome:
         import reference_models
 
         path = Path(task.run_dir)
-        if task.force and (path / CONFIG).is_file():
-            shutil.rmtree(path)
-        action = folder_action(path)  # again: the folder may have changed since planning
-        if action == SKIP:
-            return _outcome_from_folder(task)
-        if action == RESUME:
-            summary = reference_models.resume(path, progress=False)
-        else:
-            if (path / CONFIG).is_file():  # killed before its first checkpoint: nothing to keep
+        with run_lock(path) as held:
+            if not held:
+                raise CollapsekitError(
+                    f"another process is training {path} (it holds {lock_path(path)}); "
+                    "let it finish or stop it, then run the sweep again"
+                )
+            if task.force and (path / CONFIG).is_file():
                 shutil.rmtree(path)
-            summary = reference_models.train(
-                reference_models.TrainConfig(**task.config), path, progress=False
-            )
+            action = folder_action(path)  # again: the folder may have changed since planning
+            if action == SKIP:
+                return _outcome_from_folder(task)
+            if action == RESUME:
+                summary = reference_models.resume(path, progress=False)
+            else:
+                if (path / CONFIG).is_file():  # killed before its first checkpoint: nothing to keep
+                    shutil.rmtree(path)
+                summary = reference_models.train(
+                    reference_models.TrainConfig(**task.config), path, progress=False
+                )
     except Exception as error:
         details = None if isinstance(error, CollapsekitError) else traceback.format_exc()
         return failed_outcome(task, error, action, time.perf_counter() - started, details)
@@ -423,6 +430,56 @@ def run_task(task: RunTask) -> RunOutcome:
         json_safe(summary.metrics),  # as summary.json holds them: NaN is None
         elapsed_s=round(time.perf_counter() - started, 3),
     )
+
+
+def lock_path(run_dir: Path) -> Path:
+    """The lock file of a run: beside its folder, so --force can remove the folder while held."""
+    return run_dir.parent / f".{run_dir.name}.lock"
+
+
+@contextlib.contextmanager
+def run_lock(run_dir: Path):
+    """Hold the run's lock while training it; yields False when another process holds it.
+
+    Two sweeps over the same folder (a rerun while the first still trains, two Ray
+    clusters on one shared folder) would otherwise train the same run at once and
+    interleave their writes. The lock is ``flock`` on a file beside the folder: the
+    OS drops it when its holder dies, even by SIGKILL, so no stale lock outlives a
+    crash. Where ``fcntl`` is missing (Windows) runs are not locked.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        yield True
+        return
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path(run_dir), "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def run_is_locked(run_dir: Path) -> bool:
+    """Whether another process holds the run's lock now (writes nothing)."""
+    try:
+        import fcntl
+
+        handle = open(lock_path(run_dir), "rb")
+    except (ImportError, FileNotFoundError):
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
 
 
 def failed_outcome(

@@ -18,7 +18,7 @@ import pytest
 import reference_models
 from collapsekit.errors import CollapsekitError
 from collapsekit.metrics import keys
-from collapsekit.runs import RunDir
+from collapsekit.runs import RunDir, load_runs
 from collapsekit.sweep import (
     FAILED,
     INVALID,
@@ -30,6 +30,7 @@ from collapsekit.sweep import (
     folder_action,
     import_ray,
     load_grid,
+    lock_path,
     parallelism,
     parse_seeds,
     plan_sweep,
@@ -574,3 +575,22 @@ def test_workers_of_a_killed_sweep_interrupt_their_runs_and_end(tmp_path):
         assert summary["step"] >= 100
     # and the same command resumes them
     assert folder_action(runs[0]) == RESUME
+
+
+@posix_only
+def test_a_run_another_process_is_training_is_reported_not_trained_twice(tmp_path):
+    import fcntl
+
+    (task,) = plan_sweep(SweepGrid(["vanilla"], ["ring8"], [0], settings=TINY), tmp_path)
+    holder = open(lock_path(Path(task.run_dir)), "a+b")  # another sweep's worker, training it
+    fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    try:
+        outcome = run_task(task)
+    finally:
+        holder.close()  # as when that worker ends, however it ends
+    assert outcome.status == FAILED
+    assert "another process is training" in outcome.error and str(task.run_dir) in outcome.error
+    assert not Path(task.run_dir).exists()  # nothing written beside the other process
+    again = run_task(task)  # the lock went with its holder
+    assert (again.status, again.step) == ("finished", 6)
+    assert load_runs(tmp_path)["run_id"].tolist() == ["vanilla-ring8-seed0"]  # lock files ignored

@@ -29,6 +29,7 @@ from collapsekit.sweep import (
     parallelism,
     parse_seeds,
     plan_sweep,
+    run_is_locked,
     run_tasks,
     split_specs,
 )
@@ -284,6 +285,8 @@ def _plan_line(task: RunTask) -> str:
         detail = "stopped before its first checkpoint: starts again"
     else:
         detail = "new"
+    if task.action in (TRAIN, RESUME) and run_is_locked(Path(task.run_dir)):
+        detail += " (another process is training it now: this sweep would report it, not train it)"
     return f"{task.action:<8} {task.name}  {detail}"
 
 

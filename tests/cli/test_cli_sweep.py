@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from collapsekit.cli import main
-from collapsekit.sweep import SweepGrid, plan_sweep, run_task
+from collapsekit.sweep import SweepGrid, lock_path, plan_sweep, run_task
 
 TINY = [
     "--steps",
@@ -160,3 +161,12 @@ def test_dry_run_shows_each_runs_plan_and_trains_nothing(tmp_path):
     bad = next(line for name, line in lines.items() if name.startswith("vanilla-grid25"))
     assert bad.startswith("invalid ") and "std must be positive" in bad
     assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing written
+
+    # a run another process is training right now is flagged (runs are locked where fcntl is)
+    fcntl = pytest.importorskip("fcntl")
+
+    with open(lock_path(tmp_path / "vanilla-ring8-seed3"), "a+b") as holder:
+        fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        busy = invoke("--models", "vanilla", "--data", "ring8", "--seeds", "3", "--out", tmp_path,
+                      "--dry-run", *TINY)
+    assert "new (another process is training it now" in busy.output
