@@ -445,7 +445,8 @@ def run_lock(run_dir: Path):
     clusters on one shared folder) would otherwise train the same run at once and
     interleave their writes. The lock is ``flock`` on a file beside the folder: the
     OS drops it when its holder dies, even by SIGKILL, so no stale lock outlives a
-    crash. Where ``fcntl`` is missing (Windows) runs are not locked.
+    crash (only an empty lock file). The holder removes the file when done. Where
+    ``fcntl`` is missing (Windows) runs are not locked.
     """
     try:
         import fcntl
@@ -453,16 +454,26 @@ def run_lock(run_dir: Path):
         yield True
         return
     run_dir.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path(run_dir), "a+b") as handle:
+    path = lock_path(run_dir)
+    while True:
+        handle = open(path, "a+b")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            handle.close()
             yield False
             return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        try:  # the holder before us may have removed the file after we opened it: lock anew
+            if os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        handle.close()
+    try:
+        yield True
+    finally:  # removed while still held, so nobody can take the old file for the lock
+        path.unlink(missing_ok=True)
+        handle.close()
 
 
 def run_is_locked(run_dir: Path) -> bool:

@@ -593,4 +593,5 @@ def test_a_run_another_process_is_training_is_reported_not_trained_twice(tmp_pat
     assert not Path(task.run_dir).exists()  # nothing written beside the other process
     again = run_task(task)  # the lock went with its holder
     assert (again.status, again.step) == ("finished", 6)
-    assert load_runs(tmp_path)["run_id"].tolist() == ["vanilla-ring8-seed0"]  # lock files ignored
+    assert load_runs(tmp_path)["run_id"].tolist() == ["vanilla-ring8-seed0"]
+    assert not lock_path(Path(task.run_dir)).exists()  # its holder removes it when done
