@@ -29,7 +29,9 @@ report: install
 
 # The committed reference report: the bundled models on ring8 and grid25, 5 seeds each, at the
 # default settings (25,000 steps). Running it again resumes the sweep and skips finished runs.
-REFERENCE_RUNS ?= runs/reference
+# The run folders are committed beside the report (all but checkpoint.pt, see .gitignore), so a
+# fresh checkout regenerates the report without training again.
+REFERENCE_RUNS ?= reports/reference/runs
 REFERENCE_REPORT ?= reports/reference
 reference-report: install
 	$(VENV)/bin/collapsekit sweep --models vanilla,unrolled,minibatch --data ring8,grid25 --seeds 0-4 --out $(REFERENCE_RUNS) --no-progress

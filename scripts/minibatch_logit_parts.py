@@ -7,7 +7,7 @@ This is the measurement behind docs/models.md ("On 2-D mixtures the layer works
 against its purpose").
 
 Usage:
-    .venv/bin/python scripts/minibatch_logit_parts.py runs/reference/minibatch-ring8-seed0 [--seed 1]
+    .venv/bin/python scripts/minibatch_logit_parts.py reports/reference/runs/minibatch-ring8-seed0 [--seed 1]
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -81,9 +82,25 @@ def write_report(context: dict, out: Path) -> dict[str, Path]:
     }
     atomic_write_text(paths["html"], render("report.html.j2", context))
     atomic_write_text(paths["markdown"], render("report.md.j2", {**context, "images": IMAGES}))
-    atomic_write_text(paths["summary_csv"], context["summary_frame"].to_csv(index=False))
+    atomic_write_text(paths["summary_csv"], _relative_run_dirs(context["summary_frame"], out).to_csv(index=False))
     atomic_write_text(paths["comparison_csv"], context["comparison_frame"].to_csv(index=False))
     return paths
+
+
+def _relative_run_dirs(frame, out: Path):
+    """The frame with each ``run_dir`` relative to the report's folder, so a report committed
+    or copied together with its runs still points at them (absolute where no relative path
+    exists, as across Windows drives)."""
+    frame = frame.copy()
+    frame["run_dir"] = [_relative_to(Path(path), out) for path in frame["run_dir"]]
+    return frame
+
+
+def _relative_to(path: Path, folder: Path) -> str:
+    try:
+        return Path(os.path.relpath(path.resolve(), folder.resolve())).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _remove_stale_images(images: Path, keep: set[str]) -> None:

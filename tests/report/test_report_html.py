@@ -165,6 +165,11 @@ def test_tables_hold_the_runs_numbers(report):
         assert row["high_quality_frac"] == pytest.approx(final["high_quality_frac"])
         assert row["d_real"] == pytest.approx(final["d_real"])
     assert summary.loc[HOSTILE_RUN, "model"] == HOSTILE_MODEL
+    # run_dir is relative to the report's folder, so a report moved with its runs still finds them
+    folder = built.paths["summary_csv"].parent
+    for run_id, run_dir in summary["run_dir"].items():
+        assert not run_dir.startswith("/")
+        assert (folder / run_dir).resolve() == (root / run_id).resolve()
     header, *rows = page.tables[0]  # the comparison table of ring8
     vanilla = dict(zip(header, next(r for r in rows if r[0] == "vanilla"), strict=True))
     assert vanilla["D(x)"] == f"{np.mean(d_real):.3g} ± {(high - low) / 2:.2g}"
