@@ -66,7 +66,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--steps", type=int, default=None, help="training steps per run [default: 25000]"
     )
     parser.add_argument(
-        "--out", type=Path, default=Path("reports/reference/runs"),
+        "--out",
+        type=Path,
+        default=Path("reports/reference/runs"),
         help="folder of the run folders (make reference-report's, committed)",
     )
     parser.add_argument(

@@ -82,7 +82,9 @@ def write_report(context: dict, out: Path) -> dict[str, Path]:
     }
     atomic_write_text(paths["html"], render("report.html.j2", context))
     atomic_write_text(paths["markdown"], render("report.md.j2", {**context, "images": IMAGES}))
-    atomic_write_text(paths["summary_csv"], _relative_run_dirs(context["summary_frame"], out).to_csv(index=False))
+    atomic_write_text(
+        paths["summary_csv"], _relative_run_dirs(context["summary_frame"], out).to_csv(index=False)
+    )
     atomic_write_text(paths["comparison_csv"], context["comparison_frame"].to_csv(index=False))
     return paths
 
