@@ -156,8 +156,10 @@ def protocol_sentence(published: list[PublishedResult]) -> str:
     )
     plain = [r for r in published if r.method == "GAN" and r.metric == keys.MODES_CAPTURED]
     if len(plain) > 1:
-        quoted = " and ".join(f"{r.value:g} modes in {r.source}" for r in plain)
-        text += f" Even the plain GAN captures {quoted}."
+        quoted = " and ".join(
+            f"{r.value:g} {'mode' if r.value == 1 else 'modes'} in {r.source}" for r in plain
+        )
+        text += f" The plain GAN alone captures {quoted}."
     return text
 
 
