@@ -2,12 +2,10 @@ import math
 
 import pytest
 import torch
-from click.testing import CliRunner
 from torch import nn
 
 import collapsekit
 import reference_models
-from collapsekit.cli import main
 from reference_models import minibatch
 from reference_models.minibatch import MinibatchDiscrimination, MinibatchDiscriminator, MinibatchGAN
 from reference_models.nets import MLPDiscriminator
@@ -44,7 +42,9 @@ def test_gradients_equal_autograd_through_the_formula(monkeypatch):
     module = layer()
     features = torch.randn(9, 6, dtype=torch.float64, requires_grad=True)
     upstream = torch.randn(9, 7, dtype=torch.float64)
-    wanted = torch.autograd.grad(by_the_formula(module, features), (features, module.tensor), upstream)
+    wanted = torch.autograd.grad(
+        by_the_formula(module, features), (features, module.tensor), upstream
+    )
     for chunk_pairs in (minibatch.CHUNK_PAIRS, 9 * 9 * 2):  # all kernels; two at a time
         monkeypatch.setattr(minibatch, "CHUNK_PAIRS", chunk_pairs)
         got = torch.autograd.grad(module(features), (features, module.tensor), upstream)
@@ -221,29 +221,9 @@ def test_bad_options_are_refused_before_training(tiny_config, options, message):
         reference_models.build_trainer(tiny_config(model="minibatch", options=options))
 
 
-def invoke(*args):
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-SMALL = [
-    "--steps",
-    "4",
-    "--eval-every",
-    "2",
-    "--eval-samples",
-    "200",
-    "--batch-size",
-    "32",
-    "--no-progress",
-    "--device",
-    "cpu",
-]
-
-
 @pytest.mark.parametrize("data", ["ring8", "grid25"])
-def test_cli_runs_minibatch_discrimination(tmp_path, data):
-    result = invoke(
-        "run",
+def test_cli_runs_minibatch_discrimination(small_run, tmp_path, data):
+    result = small_run(
         "--model",
         "minibatch",
         "--data",
@@ -256,13 +236,12 @@ def test_cli_runs_minibatch_discrimination(tmp_path, data):
         tmp_path,
         "--name",
         "m",
-        *SMALL,
     )
     assert result.exit_code == 0, result.output
     run = collapsekit.RunDir.open(tmp_path / "m")
     assert run.read_config()["options"] == {"kernels": 10, "kernel_dim": 3}
     summary = run.read_summary()
-    assert summary["status"] == "finished" and summary["step"] == 4
+    assert summary["status"] == "finished" and summary["step"] == 6
     assert math.isfinite(summary["metrics"]["d_real"])
 
 
@@ -274,8 +253,10 @@ def test_cli_runs_minibatch_discrimination(tmp_path, data):
         (["--option", "kernels=1.5"], "got 1.5"),
     ],
 )
-def test_cli_refuses_bad_minibatch_options_before_writing_anything(tmp_path, flags, message):
-    result = invoke("run", "--model", "minibatch", *flags, "--out", tmp_path / "out", *SMALL)
+def test_cli_refuses_bad_minibatch_options_before_writing_anything(
+    small_run, tmp_path, flags, message
+):
+    result = small_run("--model", "minibatch", *flags, "--out", tmp_path / "out")
     assert result.exit_code == 2
     assert message in result.output
     assert not (tmp_path / "out").exists()
@@ -296,7 +277,9 @@ def test_logit_parts_script_adds_up_to_the_discriminators_logit(tiny_config, tmp
     parts = script.logit_parts(tmp_path / "run", seed=1)
 
     run = collapsekit.RunDir.open(tmp_path / "run")
-    trainer = reference_models.build_trainer(reference_models.TrainConfig.from_dict(run.read_config()))
+    trainer = reference_models.build_trainer(
+        reference_models.TrainConfig.from_dict(run.read_config())
+    )
     trainer.load_state_dict(run.load_checkpoint()["trainer"])
     generator = torch.Generator().manual_seed(1)
     real = trainer.dataset.sample(config.batch_size, generator=generator)

@@ -2,13 +2,11 @@ import copy
 
 import pytest
 import torch
-from click.testing import CliRunner
 from torch import nn
 from torch.func import functional_call
 
 import collapsekit
 import reference_models
-from collapsekit.cli import main
 from reference_models import unrolled
 from reference_models.training import discriminator_loss, generator_loss
 from reference_models.unrolled import UnrolledGAN, sqrt_with_finite_gradient, unrolled_parameters
@@ -268,29 +266,9 @@ def test_bad_unroll_steps_are_refused_before_training(tiny_config, value):
         )
 
 
-def invoke(*args):
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-SMALL = [
-    "--steps",
-    "6",
-    "--eval-every",
-    "3",
-    "--eval-samples",
-    "200",
-    "--batch-size",
-    "32",
-    "--no-progress",
-    "--device",
-    "cpu",
-]
-
-
 @pytest.mark.parametrize("data", ["ring8", "grid25"])
-def test_cli_runs_the_unrolled_gan(tmp_path, data):
-    result = invoke(
-        "run",
+def test_cli_runs_the_unrolled_gan(small_run, tmp_path, data):
+    result = small_run(
         "--model",
         "unrolled",
         "--data",
@@ -301,7 +279,6 @@ def test_cli_runs_the_unrolled_gan(tmp_path, data):
         tmp_path,
         "--name",
         "u",
-        *SMALL,
     )
     assert result.exit_code == 0, result.output
     run = collapsekit.RunDir.open(tmp_path / "u")
@@ -321,8 +298,8 @@ def test_cli_runs_the_unrolled_gan(tmp_path, data):
         (["--model", "vanilla", "--unroll-steps", "3"], "unknown option(s) unroll_steps"),
     ],
 )
-def test_cli_refuses_bad_unroll_steps_before_writing_anything(tmp_path, flags, message):
-    result = invoke("run", *flags, "--out", tmp_path / "out", *SMALL)
+def test_cli_refuses_bad_unroll_steps_before_writing_anything(small_run, tmp_path, flags, message):
+    result = small_run(*flags, "--out", tmp_path / "out")
     assert result.exit_code == 2
     assert message in result.output
     assert not (tmp_path / "out").exists()

@@ -46,7 +46,15 @@ def test_run_folder_holds_everything(tiny_config, tmp_path):
     assert sorted(samples) == ["final", "step_00000000", "step_00000020", "step_00000040"]
     assert run.load_checkpoint()["trainer"]["step"] == 40
     saved = run.read_summary()
-    for key in ("modes_captured", "modes_total", "high_quality_frac", "mode_counts", "mode_kl", "d_real", "d_fake"):
+    for key in (
+        "modes_captured",
+        "modes_total",
+        "high_quality_frac",
+        "mode_counts",
+        "mode_kl",
+        "d_real",
+        "d_fake",
+    ):
         assert key in saved["metrics"]
     assert saved["metrics"]["d_real"] == pytest.approx(equilibrium["d_real"].tail(100).mean())
 
@@ -79,7 +87,9 @@ def test_resume_gives_the_same_result_as_an_uninterrupted_run(tiny_config, tmp_p
 
 
 @pytest.mark.parametrize("where", ["first checkpoint", "between evaluation and loop", "resume"])
-def test_a_folder_with_a_checkpoint_always_gets_a_summary(tiny_config, tmp_path, monkeypatch, where):
+def test_a_folder_with_a_checkpoint_always_gets_a_summary(
+    tiny_config, tmp_path, monkeypatch, where
+):
     """Ctrl-C right after the first checkpoint (before the training loop) still marks the run."""
     import reference_models.loop as loop
 
@@ -108,7 +118,9 @@ def test_a_folder_with_a_checkpoint_always_gets_a_summary(tiny_config, tmp_path,
     assert folder.read_summary()["status"] == "interrupted"
 
 
-def test_interrupted_before_the_first_checkpoint_leaves_no_summary(tiny_config, tmp_path, monkeypatch):
+def test_interrupted_before_the_first_checkpoint_leaves_no_summary(
+    tiny_config, tmp_path, monkeypatch
+):
     """Nothing to resume: no summary, so the folder plans as 'start again', not 'resume'."""
     import reference_models.loop as loop
 
@@ -141,7 +153,11 @@ def test_nan_losses_stop_the_run_and_keep_the_history(tiny_config, tmp_path, mon
     saved = RunDir(tmp_path / "nan").read_summary()
     assert saved["status"] == "diverged" and 30 <= saved["diverged_at"] <= 40
     history = RunDir(tmp_path / "nan").read_history()
-    assert history["step"].tolist() == [0, 20, 40]  # what was measured before is kept; stops at once
+    assert history["step"].tolist() == [
+        0,
+        20,
+        40,
+    ]  # what was measured before is kept; stops at once
     assert history["nonfinite_frac"].iloc[-1] == 1.0
     assert RunDir(tmp_path / "nan").load_checkpoint()["trainer"]["step"] == 20  # last good state
 
