@@ -91,18 +91,24 @@ def write_report(context: dict, out: Path) -> dict[str, Path]:
 
 def _relative_run_dirs(frame, out: Path):
     """The frame with each ``run_dir`` relative to the report's folder, so a report committed
-    or copied together with its runs still points at them (absolute where no relative path
-    exists, as across Windows drives)."""
+    or copied together with its runs still points at them."""
     frame = frame.copy()
     frame["run_dir"] = [_relative_to(Path(path), out) for path in frame["run_dir"]]
     return frame
 
 
 def _relative_to(path: Path, folder: Path) -> str:
+    """``path`` relative to ``folder`` when the two share a folder below the file system's
+    root (a project, a home); absolute otherwise (``/tmp/report`` and ``/data/runs``, or
+    other Windows drives), where ``../..`` up to the root would only obscure it."""
+    path, folder = path.resolve(), folder.resolve()
     try:
-        return Path(os.path.relpath(path.resolve(), folder.resolve())).as_posix()
-    except ValueError:
+        common = Path(os.path.commonpath([path, folder]))
+    except ValueError:  # other drives
         return str(path)
+    if common == Path(common.anchor):
+        return str(path)
+    return Path(os.path.relpath(path, folder)).as_posix()
 
 
 def _remove_stale_images(images: Path, keep: set[str]) -> None:

@@ -4,6 +4,7 @@ import base64
 import io
 import json
 import re
+import sys
 from html.parser import HTMLParser
 
 import matplotlib.image
@@ -224,3 +225,14 @@ def test_cli_writes_the_report_and_refuses_missing_sources(report, tmp_path):
     (tmp_path / "empty").mkdir()
     empty = runner.invoke(main, ["report", str(tmp_path / "empty"), "--out", str(tmp_path / "e")])
     assert empty.exit_code == 2 and "no readable run under" in empty.output
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX paths")
+def test_run_dirs_are_relative_within_a_tree_and_absolute_across_the_root():
+    from pathlib import Path
+
+    from collapsekit.report.render import _relative_to
+
+    assert _relative_to(Path("/work/p/reports/ref/runs/a"), Path("/work/p/reports/ref")) == "runs/a"
+    assert _relative_to(Path("/work/p/runs/a"), Path("/work/p/reports/latest")) == "../../runs/a"
+    assert _relative_to(Path("/data/runs/a"), Path("/tmp/report")) == "/data/runs/a"
