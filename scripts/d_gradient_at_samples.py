@@ -54,7 +54,11 @@ def run_gradient_stats(
     )
     checkpoint = run.load_checkpoint()
     if checkpoint is None:
-        raise collapsekit.CollapsekitError(f"{run_dir} has no checkpoint yet")
+        raise collapsekit.CollapsekitError(
+            f"{run_dir} has no checkpoint.pt (the committed reference runs leave it out): train the "
+            "run again with `collapsekit sweep --models M --data D --seeds S --out DIR`; the same "
+            "seed gives the same run"
+        )
     trainer.load_state_dict(checkpoint["trainer"])
     if trainer.config.model == "minibatch":
         raise collapsekit.CollapsekitError(

@@ -69,3 +69,11 @@ def test_refuses_minibatch_runs(script, tiny_config, tmp_path):
     )
     with pytest.raises(collapsekit.CollapsekitError, match="depends on the whole batch"):
         script.run_gradient_stats(tmp_path / "mb")
+
+
+def test_a_run_without_its_checkpoint_says_how_to_get_one(script, tiny_config, tmp_path):
+    """Committed reference runs leave checkpoint.pt out: the error says how to train it again."""
+    reference_models.train(tiny_config(steps=2, eval_every=2), tmp_path / "run", progress=False)
+    (tmp_path / "run" / "checkpoint.pt").unlink()
+    with pytest.raises(collapsekit.CollapsekitError, match="no checkpoint.pt .*collapsekit sweep"):
+        script.run_gradient_stats(tmp_path / "run")
