@@ -6,7 +6,7 @@ like any user's training code. All built-ins are registered here, in one place.
 
 from __future__ import annotations
 
-from reference_models.loop import build_trainer, resume, train
+from reference_models.loop import build_trainer, load_trained, resume, train
 from reference_models.minibatch import MinibatchGAN
 from reference_models.registry import get_model, list_models, register_model
 from reference_models.training import GANTrainer, TrainConfig
@@ -26,6 +26,7 @@ __all__ = [
     "build_trainer",
     "get_model",
     "list_models",
+    "load_trained",
     "register_model",
     "resume",
     "train",

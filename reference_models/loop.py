@@ -66,6 +66,21 @@ def resume(run_dir: str | os.PathLike, progress: bool = True) -> collapsekit.Sum
         return _run_steps(trainer, monitor, trainer.sampler(monitor.num_samples), progress)
 
 
+def load_trained(run_dir: str | os.PathLike) -> GANTrainer:
+    """The trainer of the run in ``run_dir`` at its last checkpoint, for looking at its networks."""
+    run = collapsekit.RunDir.open(run_dir)
+    trainer = build_trainer(TrainConfig.from_dict(run.read_config()))
+    checkpoint = run.load_checkpoint()
+    if checkpoint is None:
+        raise collapsekit.RunFolderError(
+            f"{run_dir} has no checkpoint.pt (the committed reference runs leave it out): train the "
+            "run again with `collapsekit sweep --models M --data D --seeds S --out DIR`; the same "
+            "seed gives the same run"
+        )
+    trainer.load_state_dict(checkpoint["trainer"])
+    return trainer
+
+
 @contextlib.contextmanager
 def _marked_if_interrupted(monitor):
     """Ctrl-C (or SIGTERM turned into it) once the run has a checkpoint: its summary says

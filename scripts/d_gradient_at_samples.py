@@ -48,18 +48,7 @@ def run_gradient_stats(
     run_dir: str, samples: int = 2500, seed: int = 1
 ) -> dict[str, dict[str, float]]:
     """``gradient_stats`` of a run's generated and real samples, drawn with ``seed``."""
-    run = collapsekit.RunDir.open(run_dir)
-    trainer = reference_models.build_trainer(
-        reference_models.TrainConfig.from_dict(run.read_config())
-    )
-    checkpoint = run.load_checkpoint()
-    if checkpoint is None:
-        raise collapsekit.CollapsekitError(
-            f"{run_dir} has no checkpoint.pt (the committed reference runs leave it out): train the "
-            "run again with `collapsekit sweep --models M --data D --seeds S --out DIR`; the same "
-            "seed gives the same run"
-        )
-    trainer.load_state_dict(checkpoint["trainer"])
+    trainer = reference_models.load_trained(run_dir)
     if trainer.config.model == "minibatch":
         raise collapsekit.CollapsekitError(
             f"{run_dir} is a minibatch run: its D's output for a sample depends on the whole batch, "

@@ -23,18 +23,7 @@ from reference_models.minibatch import MinibatchDiscriminator
 
 def logit_parts(run_dir: str, seed: int = 1) -> dict[str, dict[str, object]]:
     """Mean logit contributions of f and o on a real and a generated batch, and mean o per kernel."""
-    run = collapsekit.RunDir.open(run_dir)
-    trainer = reference_models.build_trainer(
-        reference_models.TrainConfig.from_dict(run.read_config())
-    )
-    checkpoint = run.load_checkpoint()
-    if checkpoint is None:
-        raise collapsekit.CollapsekitError(
-            f"{run_dir} has no checkpoint.pt (the committed reference runs leave it out): train the "
-            "run again with `collapsekit sweep --models M --data D --seeds S --out DIR`; the same "
-            "seed gives the same run"
-        )
-    trainer.load_state_dict(checkpoint["trainer"])
+    trainer = reference_models.load_trained(run_dir)
     discriminator = trainer.discriminator
     if not isinstance(discriminator, MinibatchDiscriminator):
         raise collapsekit.CollapsekitError(
