@@ -58,7 +58,5 @@ def build_discriminator(nets: str, sample_shape: tuple, hidden: int, pack: int =
     if nets == "pacgan-mlp":
         return MaxoutDiscriminator(data_dim * pack, max(1, hidden // 2))
     if nets == "mlp-tanh":
-        return orthogonal_init(
-            MLPDiscriminator(data_dim * pack, hidden, activation=nn.Tanh)
-        )
+        return orthogonal_init(MLPDiscriminator(data_dim * pack, hidden, activation=nn.Tanh))
     return MLPDiscriminator(data_dim * pack, hidden)

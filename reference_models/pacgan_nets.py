@@ -78,7 +78,9 @@ class MaxoutDiscriminator(nn.Module):
     def __init__(self, input_dim: int, hidden: int = 200, layers: int = 3) -> None:
         super().__init__()
         widths = [input_dim] + [hidden] * layers
-        self.body = nn.Sequential(*(Maxout(a, b) for a, b in zip(widths, widths[1:])))
+        self.body = nn.Sequential(
+            *(Maxout(a, b) for a, b in zip(widths[:-1], widths[1:], strict=True))
+        )
         self.head = nn.Linear(hidden, 1)
         self.feature_dim = hidden
         gaussian_init(self)
