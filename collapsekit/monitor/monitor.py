@@ -30,12 +30,24 @@ from collapsekit.data import Dataset
 from collapsekit.diagnose import Thresholds, diagnose
 from collapsekit.errors import CollapsekitError
 from collapsekit.metrics import keys
-from collapsekit.metrics.equilibrium import window_statistics
+from collapsekit.metrics.equilibrium import critic_window_statistics, window_statistics
 from collapsekit.metrics.modes import DEFAULT_MIN_SHARE
-from collapsekit.monitor.arguments import check_callable, check_positive_int, check_step
-from collapsekit.monitor.persistence import open_run, rewind
-from collapsekit.monitor.recorder import EquilibriumRecorder, as_output_pair
-from collapsekit.monitor.reference import MonitorData
+from collapsekit.metrics.scale import scale_mismatch
+from collapsekit.monitor.arguments import (
+    check_callable,
+    check_checkpoint_state,
+    check_count,
+    check_json_config,
+    check_positive_int,
+    check_share,
+    check_step,
+    check_text,
+    check_thresholds,
+    takes_samples,
+)
+from collapsekit.monitor.persistence import open_run, rewind, run_config, stored_data
+from collapsekit.monitor.recorder import CRITIC, PROBABILITY, EquilibriumRecorder, as_output_pair
+from collapsekit.monitor.reference import MonitorData, check_sample_memory
 from collapsekit.monitor.summary import (
     DIVERGED,
     FAILED,
@@ -44,6 +56,7 @@ from collapsekit.monitor.summary import (
     Summary,
     summary_record,
 )
+from collapsekit.runs import CRITIC_EQUILIBRIUM_COLUMNS, EQUILIBRIUM_COLUMNS
 from collapsekit.sampling import draw_samples
 
 logger = logging.getLogger(__name__)
@@ -71,11 +84,18 @@ class Monitor:
         features: for data given as real samples, a function mapping samples (N, ...) to
             features (N, F) for the feature metrics (e.g. an image network); default: the
             samples themselves, flattened.
+        model: the run's model name for the report (``"wgan-gp"``); runs with the same
+            model (and label) average into one report row across seeds.
+        label: a free label for the report row (``"wgan-gp lr=1e-4"``); default: the model,
+            or the run folder's name when neither is given.
+        eval_seed: ``sample_fn`` runs on forked global random generators seeded with this
+            (the same noise at every evaluation; the training's random state untouched);
+            None: no fork, ``sample_fn`` draws from the training's generators.
     """
 
     def __init__(
         self,
-        data: str | Dataset | torch.Tensor,
+        data: str | Dataset | torch.Tensor | None,
         run_dir: str | os.PathLike | None = None,
         eval_every: int = 500,
         num_samples: int | None = None,
@@ -88,27 +108,34 @@ class Monitor:
         sample_chunk: int = 4096,
         thresholds: Thresholds | None = None,
         features: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        model: str | None = None,
+        label: str | None = None,
+        eval_seed: int | None = 0,
     ) -> None:
-        for name, value in (
-            ("eval_every", eval_every),
-            ("window", window),
-            ("sample_chunk", sample_chunk),
-        ):
+        for name, value in (("eval_every", eval_every), ("window", window), ("sample_chunk", sample_chunk)):  # fmt: skip
             check_positive_int(name, value)
         if num_samples is not None:
             check_positive_int("num_samples", num_samples)
+        check_count("snapshot_size", snapshot_size)
+        check_share("min_share", min_share)
         check_callable("on_metrics", on_metrics, "on_metrics(row)")
         check_callable("features", features, "features(samples)")
-        self.data = MonitorData(data, features)
+        check_thresholds(thresholds)
+        check_json_config(config)
+        check_text("model", model)
+        check_text("label", label)
+        if eval_seed is not None:
+            check_count("eval_seed", eval_seed)
+        self.data = MonitorData(stored_data(data, run_dir, resume), features)
         self.eval_every = eval_every
         self.num_samples = int(num_samples or self.data.default_num_samples)
-        self.window = window
-        self.min_share = min_share
+        check_sample_memory(self.num_samples, self.sample_shape, self.data.default_num_samples)
+        self.window, self.min_share, self.snapshot_size = window, min_share, snapshot_size
         self.on_metrics = on_metrics
-        self.snapshot_size = snapshot_size
-        self.sample_chunk = sample_chunk
+        self._metrics_take_samples = takes_samples(on_metrics)
+        self.sample_chunk, self.eval_seed = sample_chunk, eval_seed
         self.thresholds = thresholds or Thresholds()
-        self.config = {"data": self.data_spec, "eval_every": eval_every, **(config or {})}
+        self.config = run_config(self.data, eval_every, config, model, label)
         self.rows: list[dict] = []
         self.snapshots: dict[str, np.ndarray] = {}
         self.diverged_at: int | None = None
@@ -116,6 +143,7 @@ class Monitor:
         self.summary: Summary | None = None
         self._recorder = EquilibriumRecorder(window)
         self._last_step: int | None = None
+        self._scale_warned = False
         self._elapsed_before = 0.0
         self._started = time.perf_counter()
         self.run = open_run(run_dir, resume, self.config)
@@ -149,11 +177,15 @@ class Monitor:
             step: the training step (must not decrease).
             d_real: D's outputs on real samples, (B,), (B, 1) or (B, ...) for patch outputs.
             d_fake: D's outputs on generated samples, any batch size, same per-sample shape.
-            kind: ``"logits"`` (raw outputs; sigmoid is applied) or ``"probs"`` (already in [0, 1]).
+            kind: ``"logits"`` (raw outputs; sigmoid is applied), ``"probs"`` (already in
+                [0, 1]) or ``"critic"`` (a WGAN critic's raw scores, recorded as they are,
+                with the Wasserstein estimate E[C(x)] - E[C(G(z))] per window). One run
+                records either probabilities (logits, probs) or critic scores.
 
         The outputs are kept detached on their device (no graph, no synchronisation)
-        and reduced to mean sigmoid(D) in one batch every ``window`` steps, when the
-        means reach the CPU. NaN or inf outputs are recorded as divergence, not raised.
+        and reduced to per-step means in one batch every ``window`` steps, when the
+        means reach the CPU. NaN or inf outputs (logits included) are recorded as
+        divergence, not raised.
         """
         self._check_open("observe")
         real, fake = as_output_pair(d_real, d_fake, kind)
@@ -177,7 +209,12 @@ class Monitor:
             self.diverged_at = int(steps[~(np.isfinite(real) & np.isfinite(fake))][0])
             logger.warning("discriminator outputs became NaN or inf at step %d", self.diverged_at)
         if self.run is not None:
-            self.run.append_equilibrium(steps, real, fake)
+            self.run.append_equilibrium(steps, real, fake, self._columns())
+
+    def _columns(self) -> tuple[str, str, str]:
+        """Names of the per-step values: ``d_real, d_fake``, or ``critic_real, critic_fake``."""
+        critic = self._recorder.family == CRITIC
+        return CRITIC_EQUILIBRIUM_COLUMNS if critic else EQUILIBRIUM_COLUMNS
 
     # -- every eval_every steps ----------------------------------------------------------
     def due(self, step: int) -> bool:
@@ -194,8 +231,9 @@ class Monitor:
         """Sample ``num_samples`` from ``sample_fn(n)`` and compute the metrics, when due.
 
         Runs under ``torch.no_grad`` with the generator in eval mode, restoring its
-        mode afterwards, and asks ``sample_fn`` for at most ``sample_chunk`` samples
-        at once. The generator is ``model`` if given, else the modules that
+        mode afterwards, on forked random generators seeded with ``eval_seed`` (the
+        training's random state is left exactly as it was), and asks ``sample_fn``
+        for at most ``sample_chunk`` samples at once. The generator is ``model`` if given, else the modules that
         ``sample_fn`` refers to. Returns the history row (also passed to
         ``on_metrics``), or None when not due.
         """
@@ -205,9 +243,11 @@ class Monitor:
             return None
         self._flush()
         samples = draw_samples(
-            sample_fn, self.num_samples, self.sample_chunk, self.sample_shape, model, self.data.name
-        )
+            sample_fn, self.num_samples, self.sample_chunk, self.sample_shape, model,
+            self.data.name, seed=self.eval_seed,
+        )  # fmt: skip
         row = {keys.STEP: int(step), **self._sample_metrics(step, samples)}
+        self._warn_scale(row, samples)
         row.update(self.equilibrium_now())
         row[keys.ELAPSED_SECONDS] = round(self.elapsed, 3)
         self._record(step, row, samples)
@@ -224,6 +264,15 @@ class Monitor:
             }
         return self.data.score(samples, self.min_share)
 
+    def _warn_scale(self, row: dict, samples: torch.Tensor) -> None:
+        """Say once, in one line, when the samples look like the modes on another scale."""
+        if self._scale_warned or self.dataset is None or "nonfinite_frac" in row:
+            return
+        message = scale_mismatch(samples, self.dataset)
+        if message is not None:
+            self._scale_warned = True
+            logger.warning("step %d: %s", row[keys.STEP], message)
+
     def _record(self, step: int, row: dict, samples: torch.Tensor) -> None:
         if self.rows and self.rows[-1][keys.STEP] == step:
             self.rows[-1] = row  # evaluated twice at one step: keep the latest
@@ -235,24 +284,33 @@ class Monitor:
         if self.run is not None:
             self.run.write_history(self.rows)
             self.run.write_samples(self.snapshots)
-        if self.on_metrics is not None:
+        if self._metrics_take_samples:
+            self.on_metrics(dict(row), samples=values)
+        elif self.on_metrics is not None:
             self.on_metrics(dict(row))
 
     def equilibrium_now(self) -> dict[str, float]:
-        """Equilibrium statistics (mean, gap, spread of sigmoid(D)) over the last ``window`` steps."""
+        """Statistics of D over the last ``window`` steps: mean, gap and spread of sigmoid(D), or
+        for a critic its mean scores, the Wasserstein estimate and their spread."""
         self._flush()
-        real, fake = self._recorder.recent()
-        return window_statistics(
-            torch.tensor(real, dtype=torch.float64), torch.tensor(fake, dtype=torch.float64)
-        )
+        real, fake = (torch.tensor(v, dtype=torch.float64) for v in self._recorder.recent())
+        if self._recorder.family == CRITIC:
+            return critic_window_statistics(real, fake)
+        return window_statistics(real, fake)
 
     # -- checkpoint and resume ------------------------------------------------------------
     def save_checkpoint(self, state: dict) -> None:
-        """Store the trainer's ``state`` (tensors, numbers, dicts) with the monitor's own position."""
+        """Store the trainer's ``state`` (tensors, numbers, dicts) with the monitor's own position.
+
+        ``state`` may hold only what ``torch.load(weights_only=True)`` loads back
+        (tensors, numbers, strings, lists, tuples, dicts): anything else raises here,
+        not at resume.
+        """
         if self.run is None:
             raise CollapsekitError(
                 "save_checkpoint needs a run_dir; create the Monitor with run_dir=..."
             )
+        check_checkpoint_state(state)
         self._flush()
         monitor_state = {"step": self._last_step, "elapsed_s": self.elapsed, "rows": len(self.rows)}
         self.run.save_checkpoint({"trainer": state, "monitor": monitor_state})
@@ -269,11 +327,11 @@ class Monitor:
         position = checkpoint["monitor"]
         step = position["step"]
         self.rows, frame, self.snapshots = rewind(self.run, step)
-        self._recorder.restore(
-            frame[keys.STEP].to_numpy(),
-            frame[keys.D_REAL].to_numpy(),
-            frame[keys.D_FAKE].to_numpy(),
+        family = (
+            (CRITIC if keys.CRITIC_REAL in frame.columns else PROBABILITY) if len(frame) else None
         )
+        steps, real, fake = (frame[column].to_numpy() for column in frame.columns)
+        self._recorder.restore(steps, real, fake, family)
         self._last_step = step
         self._elapsed_before = float(position["elapsed_s"])
         self._started = time.perf_counter()
@@ -291,10 +349,10 @@ class Monitor:
 
     @property
     def equilibrium(self) -> pd.DataFrame:
-        """Per-step mean sigmoid(D) on real and generated batches: ``step, d_real, d_fake``."""
+        """Per-step mean sigmoid(D) on real and generated batches: ``step, d_real, d_fake``
+        (a critic's mean scores: ``step, critic_real, critic_fake``)."""
         self._flush()
-        steps, real, fake = self._recorder.arrays()
-        return pd.DataFrame({keys.STEP: steps, keys.D_REAL: real, keys.D_FAKE: fake})
+        return pd.DataFrame(dict(zip(self._columns(), self._recorder.arrays(), strict=True)))
 
     def findings(self) -> list:
         """The diagnosis of the run so far (a list of ``collapsekit.Finding``)."""

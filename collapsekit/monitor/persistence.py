@@ -8,7 +8,10 @@ import os
 import numpy as np
 import pandas as pd
 
+from collapsekit.data import dataset_from_config, dataset_record
+from collapsekit.errors import CollapsekitError
 from collapsekit.metrics import keys
+from collapsekit.monitor.reference import MonitorData
 from collapsekit.runs import RunDir
 
 
@@ -24,6 +27,36 @@ def open_run(run_dir: str | os.PathLike | None, resume: bool, config: dict) -> R
     if resume:
         return RunDir.open(run_dir)
     return RunDir.create(run_dir, config)
+
+
+def stored_data(data: object, run_dir: str | os.PathLike | None, resume: bool) -> object:
+    """``data`` itself, or, when None and resuming, the dataset stored in the run's config.json.
+
+    Example:
+        >>> stored_data("ring8", None, resume=False)
+        'ring8'
+    """
+    if data is not None:
+        return data
+    if not resume or run_dir is None:
+        raise CollapsekitError(
+            "data is required: a dataset name, a Dataset or real samples (only a resumed run "
+            "folder can leave it out, Monitor(None, run_dir=..., resume=True))"
+        )
+    return dataset_from_config(RunDir.open(run_dir).read_config())
+
+
+def run_config(
+    data: MonitorData, eval_every: int, config: dict | None, model: str | None, label: str | None
+) -> dict:
+    """What ``config.json`` holds: the data (and a mixture itself), eval_every, the user's
+    config, then ``model`` and ``label`` when given."""
+    record = {"data": data.spec, "eval_every": eval_every}
+    if data.dataset is not None:
+        record.update(dataset_record(data.dataset))
+    record.update(config or {})
+    record.update({k: v for k, v in (("model", model), ("label", label)) if v is not None})
+    return record
 
 
 def rewind(run: RunDir, step: int) -> tuple[list[dict], pd.DataFrame, dict[str, np.ndarray]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -9,6 +10,7 @@ import torch
 
 from collapsekit.data import Dataset, check_samples, get_dataset
 from collapsekit.errors import CollapsekitError
+from collapsekit.memory import check_fits_in_memory
 from collapsekit.metrics import keys
 from collapsekit.metrics.inputs import check_features
 from collapsekit.metrics.manifold import manifold_metrics
@@ -69,11 +71,30 @@ class MonitorData:
         return self._reference_metrics(samples)
 
 
+def check_sample_memory(num_samples: int, sample_shape: tuple[int, ...], protocol: int) -> None:
+    """Refuse, before allocating, an evaluation whose samples would not fit in memory.
+
+    The samples of one evaluation are float32 and exist twice while being
+    gathered (the chunks and their concatenation).
+    """
+    values = num_samples * math.prod(sample_shape)
+    check_fits_in_memory(
+        values * 4 * 2,
+        f"num_samples={num_samples:,} ({math.prod(sample_shape):,} floats each)",
+        f"pass a smaller num_samples (the data's protocol is {protocol:,})",
+    )
+
+
 def resolve_data(data: object) -> tuple[Dataset | None, torch.Tensor | None]:
     """A dataset (name, spec or object), or validated real samples (N, ...) on the CPU."""
     if isinstance(data, (str, Dataset)):
         return get_dataset(data), None
     if isinstance(data, (torch.Tensor, np.ndarray)):
+        if data.ndim < 2:
+            raise CollapsekitError(
+                f"data given as real samples must be (N, ...), one sample per row; got shape "
+                f"{tuple(data.shape)}: reshape with data.reshape(-1, 1) for 1-D points"
+            )
         reference = check_samples(
             data, tuple(data.shape[1:]), what="data (real samples)", dataset="Monitor"
         )
