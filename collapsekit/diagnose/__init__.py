@@ -20,6 +20,11 @@ Findings:
 - ``blind_discriminator`` (warning): coverage low while D's outputs sit near 1/2:
   the discriminator no longer sees the collapse.
 - ``near_equilibrium`` (info): D(x) and D(G(z)) near 1/2 with full coverage: health.
+- ``low_quality`` (warning): the modes are reached but few samples are good: blurry,
+  not collapsed (replaces ``collapsed``/``partial_collapse`` when it holds).
+- for a WGAN critic (history with ``wasserstein_estimate``, or an equilibrium frame
+  with ``critic_real, critic_fake``), the 1/2-equilibrium rules give way to
+  ``critic_exploding``, ``critic_drift`` and ``blind_critic`` (see ``critic.py``).
 
 Example:
     >>> rows = [{"step": s, "modes_covered": 1, "modes_total": 8, "d_real": 0.97, "d_fake": 0.03}
@@ -36,6 +41,7 @@ import pandas as pd
 
 from collapsekit.diagnose.context import Context, equilibrium_frame, history_frame
 from collapsekit.diagnose.coverage import collapse
+from collapsekit.diagnose.critic import blind_critic, critic_drift, critic_exploding
 from collapsekit.diagnose.divergence import diverged
 from collapsekit.diagnose.equilibrium import blind, dominance, near_equilibrium
 from collapsekit.diagnose.finding import ERROR, INFO, SEVERITY_RANK, WARNING, Finding
@@ -44,6 +50,11 @@ from collapsekit.diagnose.thresholds import Thresholds
 from collapsekit.metrics import keys
 
 __all__ = ["ERROR", "INFO", "WARNING", "Finding", "Thresholds", "diagnose"]
+
+# D's outputs as probabilities (logits, probs): the 1/2-equilibrium rules apply.
+PROBABILITY_RULES = (collapse, mode_hopping, oscillation, dominance, blind, near_equilibrium)
+# A WGAN critic's scores: rules on the Wasserstein estimate instead (oscillation: coverage only).
+CRITIC_RULES = (collapse, mode_hopping, oscillation, critic_exploding, critic_drift, blind_critic)
 
 
 def diagnose(
@@ -79,7 +90,7 @@ def diagnose(
         rows = rows[rows[keys.STEP] < divergence.start_step]
         steps_frame = steps_frame[steps_frame[keys.STEP] < divergence.start_step]
     context = Context(rows, steps_frame, limits)
-    for rule in (collapse, mode_hopping, oscillation, dominance, blind, near_equilibrium):
+    for rule in CRITIC_RULES if context.critic else PROBABILITY_RULES:
         finding = rule(context)
         if finding is not None:
             findings.append(finding)

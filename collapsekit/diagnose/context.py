@@ -33,13 +33,25 @@ def history_frame(history: pd.DataFrame | Iterable[dict] | None) -> pd.DataFrame
     return history.sort_values(keys.STEP, kind="stable").reset_index(drop=True)
 
 
+PROBABILITY_COLUMNS = [keys.STEP, keys.D_REAL, keys.D_FAKE]
+CRITIC_COLUMNS = [keys.STEP, keys.CRITIC_REAL, keys.CRITIC_FAKE]
+
+
 def equilibrium_frame(equilibrium: pd.DataFrame | None) -> pd.DataFrame:
-    """Per-step ``step, d_real, d_fake`` sorted by step (empty when None)."""
-    columns = [keys.STEP, keys.D_REAL, keys.D_FAKE]
+    """Per-step ``step, d_real, d_fake`` (or ``step, critic_real, critic_fake``) sorted by step
+    (empty when None)."""
     if equilibrium is None:
-        return pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})
-    if not isinstance(equilibrium, pd.DataFrame) or not set(columns) <= set(equilibrium.columns):
-        raise CollapsekitError("equilibrium must be a DataFrame with columns step, d_real, d_fake")
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in PROBABILITY_COLUMNS})
+    columns = next(
+        (c for c in (PROBABILITY_COLUMNS, CRITIC_COLUMNS)
+         if isinstance(equilibrium, pd.DataFrame) and set(c) <= set(equilibrium.columns)),
+        None,
+    )  # fmt: skip
+    if columns is None:
+        raise CollapsekitError(
+            "equilibrium must be a DataFrame with columns step, d_real, d_fake "
+            "(or step, critic_real, critic_fake)"
+        )
     return equilibrium[columns].sort_values(keys.STEP, kind="stable").reset_index(drop=True)
 
 
@@ -60,6 +72,9 @@ class Context:
         self.steps = numeric_column(rows, keys.STEP)
         self.d_real = numeric_column(rows, keys.D_REAL)
         self.d_fake = numeric_column(rows, keys.D_FAKE)
+        # a WGAN critic's raw scores: the 1/2-equilibrium rules do not apply to them
+        self.critic = keys.CRITIC_REAL in steps_frame.columns or keys.WASSERSTEIN_ESTIMATE in rows
+        self.estimate = numeric_column(rows, keys.WASSERSTEIN_ESTIMATE)
         self.score, self.source = coverage_score(rows)
         self.state = coverage_state(self.score, self.source, limits)
         span = (self.steps[-1] - self.steps[0]) if len(self.steps) else 0.0

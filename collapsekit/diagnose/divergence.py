@@ -15,10 +15,11 @@ def diverged(
 ) -> Finding | None:
     """``diverged`` at the first step with NaN or inf in D's outputs, samples or losses."""
     candidates = {}
-    values = steps_frame[[keys.D_REAL, keys.D_FAKE]].to_numpy(dtype=np.float64)
+    values = steps_frame[steps_frame.columns[1:3]].to_numpy(dtype=np.float64)
     bad_steps = steps_frame[keys.STEP].to_numpy()[~np.isfinite(values).all(axis=1)]
     if len(bad_steps):
-        candidates["discriminator outputs"] = int(bad_steps[0])
+        critic = keys.CRITIC_REAL in steps_frame.columns
+        candidates["critic scores" if critic else "discriminator outputs"] = int(bad_steps[0])
     nonfinite = numeric_column(rows, "nonfinite_frac")
     if (nonfinite > 0).any():
         candidates["generated samples"] = int(numeric_column(rows, keys.STEP)[nonfinite > 0][0])

@@ -85,7 +85,9 @@ def oscillation(context: Context) -> Finding | None:
                 limits.oscillation_min_coverage_amplitude,
             )
         )
-    for name, column in (("D(x)", keys.D_REAL), ("D(G(z))", keys.D_FAKE)):
+    # a critic's scores have a free offset that may drift or swing harmlessly: coverage only
+    d_series = () if context.critic else (("D(x)", keys.D_REAL), ("D(G(z))", keys.D_FAKE))
+    for name, column in d_series:
         steps, values = _d_series(context, column)
         candidates.append((name, steps, values, limits.oscillation_min_d_amplitude))
     best = None

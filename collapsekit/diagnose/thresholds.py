@@ -11,7 +11,8 @@ from collapsekit.errors import CollapsekitError
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Where each finding starts. Shares are fractions in [0, 1]; D outputs are mean sigmoid(D).
+    """Where each finding starts. Shares are fractions in [0, 1]; D outputs are mean sigmoid(D);
+    ratios (``oscillation_min_periods``, ``critic_*_ratio``) are at least 1.
 
     The *coverage score* of an evaluation is ``modes_covered / modes_total`` for data
     with known modes, else Naeem ``coverage``, else ``recall``, else ``1 - ndb_frac``.
@@ -31,7 +32,10 @@ class Thresholds:
     full_recall: float = 0.6  # recall below: partial collapse
     collapsed_ndb_frac: float = 0.5  # share of NDB bins that differ, at or above: collapsed
     full_ndb_frac: float = 0.2  # above: partial collapse (equal data: about the test's 0.05)
-    low_quality_frac: float = 0.1  # a collapse message notes when fewer samples than this are good
+    # Blurry, not collapsed: the modes are reached but few samples are good (``low_quality``).
+    low_quality_frac: float = 0.1  # high-quality share below this is low quality
+    reached_mode_share: float = 0.9  # modes_reached / modes_total at or above: modes reached
+    low_precision: float = 0.25  # precision below this is low quality (data without known modes)
     # Mode hopping: a mode is present when it holds this share of a uniform split of all samples
     # (the robust ``modes_covered`` rule); a hop is a Jaccard distance of the present sets of two
     # consecutive evaluations with modes at or above ``hop_distance``.
@@ -51,6 +55,11 @@ class Thresholds:
     blind_max_share: float = 0.5  # coverage score at or below this counts as low for blindness
     sustained_evaluations: int = 3  # consecutive evaluations that make a stretch sustained
     warmup_fraction: float = 0.1  # dynamics findings ignore this first share of the run's steps
+    # A WGAN critic (observe(kind="critic")): rules on the Wasserstein estimate E[C(x)] - E[C(G(z))].
+    critic_explode_ratio: float = 10.0  # |estimate| this many times its early median: exploding
+    critic_drift_ratio: float = 2.0  # a steady rise to this many times its early level: drifting
+    critic_drift_min_r2: float = 0.8  # share of the estimate's variance a linear rise must explain
+    critic_zero_share: float = 0.1  # |estimate| at most this share of its peak: near 0
 
     def __post_init__(self) -> None:
         for item in dataclasses.fields(self):
@@ -79,7 +88,8 @@ _ORDERED_PAIRS = (
     ("collapsed_recall", "full_recall"),
     ("full_ndb_frac", "collapsed_ndb_frac"),
 )
-_AT_LEAST_ONE = ("oscillation_min_periods",)  # the only float threshold that is not a share
+# the float thresholds that are not shares
+_AT_LEAST_ONE = ("oscillation_min_periods", "critic_explode_ratio", "critic_drift_ratio")
 
 
 def _check_threshold(name: str, value: object, kind: str) -> None:
