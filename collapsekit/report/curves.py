@@ -134,6 +134,7 @@ def equilibrium_plot(data: str, records: list[RunRecord]) -> Plot | None:
 
 
 def _equilibrium_frame(records: list[RunRecord]) -> pd.DataFrame | None:
+    records = [r for r in records if keys.D_REAL in r.equilibrium.columns]  # critics: critic_plot
     last = max(
         (int(r.equilibrium[keys.STEP].max()) for r in records if len(r.equilibrium)), default=0
     )
