@@ -146,8 +146,10 @@ def _centres(centres: object) -> torch.Tensor:
 def _positive(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise CollapsekitError(f"{name} must be a positive number, got {value!r}")
-    if not (math.isfinite(value) and value > 0):
-        raise CollapsekitError(f"{name} must be positive and finite, got {value}")
+    if not math.isfinite(value):
+        raise CollapsekitError(f"{name} must be finite, got {value}")
+    if not value > 0:
+        raise CollapsekitError(f"{name} must be positive, got {value}")
     return float(value)
 
 
