@@ -14,6 +14,28 @@ from collapsekit.diagnose import Thresholds
 from collapsekit.errors import CollapsekitError
 
 
+def check_arguments(
+    *, eval_every: object, window: object, sample_chunk: object, num_samples: object,
+    snapshot_size: object, min_share: object, on_metrics: object, features: object,
+    thresholds: object, config: object, model: object, label: object, eval_seed: object,
+) -> None:  # fmt: skip
+    """Check every Monitor argument that does not need the data; raise on the first bad one."""
+    for name, value in (("eval_every", eval_every), ("window", window), ("sample_chunk", sample_chunk)):  # fmt: skip
+        check_positive_int(name, value)
+    if num_samples is not None:
+        check_positive_int("num_samples", num_samples)
+    check_count("snapshot_size", snapshot_size)
+    check_share("min_share", min_share)
+    check_callable("on_metrics", on_metrics, "on_metrics(row)")
+    check_callable("features", features, "features(samples)")
+    check_thresholds(thresholds)
+    check_json_config(config)
+    check_text("model", model)
+    check_text("label", label)
+    if eval_seed is not None:
+        check_count("eval_seed", eval_seed)
+
+
 def check_positive_int(name: str, value: object) -> None:
     """Raise unless ``value`` is an integer >= 1 (bool excluded).
 

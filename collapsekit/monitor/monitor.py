@@ -32,22 +32,20 @@ from collapsekit.errors import CollapsekitError
 from collapsekit.metrics import keys
 from collapsekit.metrics.equilibrium import critic_window_statistics, window_statistics
 from collapsekit.metrics.modes import DEFAULT_MIN_SHARE
-from collapsekit.metrics.scale import scale_mismatch
 from collapsekit.monitor.arguments import (
-    check_callable,
+    check_arguments,
     check_checkpoint_state,
-    check_count,
-    check_json_config,
-    check_positive_int,
-    check_share,
     check_step,
-    check_text,
-    check_thresholds,
     takes_samples,
 )
 from collapsekit.monitor.persistence import open_run, rewind, run_config, stored_data
-from collapsekit.monitor.recorder import CRITIC, PROBABILITY, EquilibriumRecorder, as_output_pair
-from collapsekit.monitor.reference import MonitorData, check_sample_memory
+from collapsekit.monitor.recorder import (
+    CRITIC,
+    EquilibriumRecorder,
+    as_output_pair,
+    family_of_frame,
+)
+from collapsekit.monitor.reference import NONFINITE_FRAC, MonitorData, check_sample_memory
 from collapsekit.monitor.summary import (
     DIVERGED,
     FAILED,
@@ -112,20 +110,11 @@ class Monitor:
         label: str | None = None,
         eval_seed: int | None = 0,
     ) -> None:
-        for name, value in (("eval_every", eval_every), ("window", window), ("sample_chunk", sample_chunk)):  # fmt: skip
-            check_positive_int(name, value)
-        if num_samples is not None:
-            check_positive_int("num_samples", num_samples)
-        check_count("snapshot_size", snapshot_size)
-        check_share("min_share", min_share)
-        check_callable("on_metrics", on_metrics, "on_metrics(row)")
-        check_callable("features", features, "features(samples)")
-        check_thresholds(thresholds)
-        check_json_config(config)
-        check_text("model", model)
-        check_text("label", label)
-        if eval_seed is not None:
-            check_count("eval_seed", eval_seed)
+        check_arguments(
+            eval_every=eval_every, window=window, sample_chunk=sample_chunk, num_samples=num_samples,
+            snapshot_size=snapshot_size, min_share=min_share, on_metrics=on_metrics, features=features,
+            thresholds=thresholds, config=config, model=model, label=label, eval_seed=eval_seed,
+        )  # fmt: skip
         self.data = MonitorData(stored_data(data, run_dir, resume), features)
         self.eval_every = eval_every
         self.num_samples = int(num_samples or self.data.default_num_samples)
@@ -143,7 +132,6 @@ class Monitor:
         self.summary: Summary | None = None
         self._recorder = EquilibriumRecorder(window)
         self._last_step: int | None = None
-        self._scale_warned = False
         self._elapsed_before = 0.0
         self._started = time.perf_counter()
         self.run = open_run(run_dir, resume, self.config)
@@ -233,9 +221,9 @@ class Monitor:
         Runs under ``torch.no_grad`` with the generator in eval mode, restoring its
         mode afterwards, on forked random generators seeded with ``eval_seed`` (the
         training's random state is left exactly as it was), and asks ``sample_fn``
-        for at most ``sample_chunk`` samples at once. The generator is ``model`` if given, else the modules that
-        ``sample_fn`` refers to. Returns the history row (also passed to
-        ``on_metrics``), or None when not due.
+        for at most ``sample_chunk`` samples at once. The generator is ``model`` if
+        given, else the modules that ``sample_fn`` refers to. Returns the history row
+        (also passed to ``on_metrics``), or None when not due.
         """
         self._check_open("evaluate")
         self._last_step = check_step(step, self._last_step)
@@ -247,31 +235,19 @@ class Monitor:
             self.data.name, seed=self.eval_seed,
         )  # fmt: skip
         row = {keys.STEP: int(step), **self._sample_metrics(step, samples)}
-        self._warn_scale(row, samples)
         row.update(self.equilibrium_now())
         row[keys.ELAPSED_SECONDS] = round(self.elapsed, 3)
         self._record(step, row, samples)
         return row
 
     def _sample_metrics(self, step: int, samples: torch.Tensor) -> dict:
-        if not torch.isfinite(samples).all():
-            if self.diverged_at is None:
-                self.diverged_at = int(step)
+        metrics = self.data.score(samples, self.min_share)
+        if NONFINITE_FRAC in metrics:
+            self.diverged_at = int(step) if self.diverged_at is None else self.diverged_at
             logger.warning("generated samples contain NaN or inf at step %d", step)
-            return {
-                keys.NUM_SAMPLES: int(samples.shape[0]),
-                "nonfinite_frac": _nonfinite_frac(samples),
-            }
-        return self.data.score(samples, self.min_share)
-
-    def _warn_scale(self, row: dict, samples: torch.Tensor) -> None:
-        """Say once, in one line, when the samples look like the modes on another scale."""
-        if self._scale_warned or self.dataset is None or "nonfinite_frac" in row:
-            return
-        message = scale_mismatch(samples, self.dataset)
-        if message is not None:
-            self._scale_warned = True
-            logger.warning("step %d: %s", row[keys.STEP], message)
+        else:
+            self.data.warn_scale(step, samples)
+        return metrics
 
     def _record(self, step: int, row: dict, samples: torch.Tensor) -> None:
         if self.rows and self.rows[-1][keys.STEP] == step:
@@ -327,11 +303,8 @@ class Monitor:
         position = checkpoint["monitor"]
         step = position["step"]
         self.rows, frame, self.snapshots = rewind(self.run, step)
-        family = (
-            (CRITIC if keys.CRITIC_REAL in frame.columns else PROBABILITY) if len(frame) else None
-        )
-        steps, real, fake = (frame[column].to_numpy() for column in frame.columns)
-        self._recorder.restore(steps, real, fake, family)
+        self._recorder.restore(*(frame[column].to_numpy() for column in frame.columns),
+                               family_of_frame(frame))  # fmt: skip
         self._last_step = step
         self._elapsed_before = float(position["elapsed_s"])
         self._started = time.perf_counter()
@@ -375,14 +348,9 @@ class Monitor:
         metrics = dict(self.rows[-1]) if self.rows else {}
         metrics.update(self.equilibrium_now())
         metrics.pop(keys.STEP, None)
-        summary = Summary(
-            status=status,
-            step=self._last_step,
-            metrics=metrics,
-            findings=self._finding_dicts(),
-            run_dir=str(self.run.path) if self.run is not None else None,
-            elapsed_s=round(self.elapsed, 3),
-        )
+        run_dir = str(self.run.path) if self.run is not None else None
+        summary = Summary(status, self._last_step, metrics, self._finding_dicts(), run_dir,
+                          round(self.elapsed, 3))  # fmt: skip
         record = summary_record(summary, error, self.diverged_at)
         # Closed before writing: an interruption during the write (Ctrl-C, SIGTERM) must not
         # make a second close() overwrite "finished" with "interrupted". The write is atomic:
@@ -416,7 +384,3 @@ class Monitor:
             self.close(status=INTERRUPTED)
         else:
             self.close(status=FAILED, error=f"{exc_type.__name__}: {exc}")
-
-
-def _nonfinite_frac(samples: torch.Tensor) -> float:
-    return float((~torch.isfinite(samples)).flatten(1).any(1).double().mean())

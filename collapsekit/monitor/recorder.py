@@ -26,6 +26,13 @@ def family_of(kind: str) -> str:
     return CRITIC if kind == "critic" else PROBABILITY
 
 
+def family_of_frame(frame: object) -> str | None:
+    """What a stored equilibrium frame records (None when it holds no row yet)."""
+    if not len(frame):
+        return None
+    return CRITIC if "critic_real" in frame.columns else PROBABILITY
+
+
 class EquilibriumRecorder:
     """Per-step mean sigmoid(D) (or mean critic score), reduced in blocks of ``window`` steps.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 
@@ -16,7 +17,11 @@ from collapsekit.metrics.inputs import check_features
 from collapsekit.metrics.manifold import manifold_metrics
 from collapsekit.metrics.modes import mode_metrics
 from collapsekit.metrics.ndb import DEFAULT_BINS, NumberOfDifferentBins
+from collapsekit.metrics.scale import scale_mismatch
 
+logger = logging.getLogger(__name__)
+
+NONFINITE_FRAC = "nonfinite_frac"  # history column: share of samples holding NaN or inf
 MAX_REFERENCE_SAMPLES = 10_000  # default evaluation size for data given as real samples
 NDB_SAMPLES_PER_BIN = 20  # NDB bins: at most one per this many real samples (100 at most)
 
@@ -35,6 +40,7 @@ class MonitorData:
         features: Callable[[torch.Tensor], torch.Tensor] | None = None,
     ) -> None:
         self.dataset, self.reference = resolve_data(data)
+        self.scale_warned = False
         self._reference_metrics = (
             ReferenceMetrics(self.reference, features) if self.reference is not None else None
         )
@@ -65,10 +71,23 @@ class MonitorData:
         return self.dataset.name if self.dataset is not None else "the real samples given as data"
 
     def score(self, samples: torch.Tensor, min_share: float) -> dict:
-        """Mode metrics (known modes) or feature metrics (real samples) of finite ``samples``."""
+        """Mode metrics (known modes) or feature metrics (real samples); for samples holding
+        NaN or inf only their count and ``nonfinite_frac`` (the share of such rows)."""
+        if not torch.isfinite(samples).all():
+            bad = float((~torch.isfinite(samples)).flatten(1).any(1).double().mean())
+            return {keys.NUM_SAMPLES: int(samples.shape[0]), NONFINITE_FRAC: bad}
         if self.dataset is not None:
             return mode_metrics(samples, self.dataset, min_share=min_share)
         return self._reference_metrics(samples)
+
+    def warn_scale(self, step: int, samples: torch.Tensor) -> None:
+        """Log once, in one line, when finite samples look like the modes on another scale."""
+        if self.scale_warned or self.dataset is None:
+            return
+        message = scale_mismatch(samples, self.dataset)
+        if message is not None:
+            self.scale_warned = True
+            logger.warning("step %d: %s", step, message)
 
 
 def check_sample_memory(num_samples: int, sample_shape: tuple[int, ...], protocol: int) -> None:
