@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -20,13 +19,6 @@ WGAN_GP_LINES = [
 ]
 
 
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_wgan_gp_example_adds_five_lines_and_the_import():
     code = [
         line.split("#")[0].strip()
@@ -41,8 +33,8 @@ def test_the_wgan_gp_example_adds_five_lines_and_the_import():
     assert added == WGAN_GP_LINES
 
 
-def test_the_wgan_gp_example_runs_on_its_custom_mixture_as_a_critic(tmp_path, capsys):
-    summary = load("wgan_gp_mixture").main(
+def test_the_wgan_gp_example_runs_on_its_custom_mixture_as_a_critic(tmp_path, capsys, load_example):
+    summary = load_example("wgan_gp_mixture").main(
         ["--steps", "40", "--eval-every", "20", "--hidden", "32", "--batch-size", "64",
          "--critic-steps", "2", "--run-dir", str(tmp_path / "run")]
     )  # fmt: skip
@@ -55,11 +47,11 @@ def test_the_wgan_gp_example_runs_on_its_custom_mixture_as_a_critic(tmp_path, ca
     assert capsys.readouterr().out.startswith("status: finished, modes covered: ")
 
 
-def test_the_tensorboard_example_writes_an_event_file(tmp_path):
+def test_the_tensorboard_example_writes_an_event_file(tmp_path, load_example):
     pytest.importorskip("tensorboard")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    summary = load("tensorboard_loop").main(
+    summary = load_example("tensorboard_loop").main(
         ["--steps", "40", "--eval-every", "20", "--eval-samples", "500", "--log-dir", str(tmp_path)]
     )
     events = EventAccumulator(str(tmp_path))

@@ -15,6 +15,7 @@ import pandas as pd
 import seaborn as sns
 
 from collapsekit.metrics import keys
+from collapsekit.report.curves import step_bin_width
 from collapsekit.report.figures import PANEL_SIZE, Plot, new_figure, slug, style, t_band, to_plot
 from collapsekit.report.loading import RunRecord
 
@@ -47,12 +48,9 @@ def critic_plot(data: str, records: list[RunRecord]) -> Plot | None:
 
 
 def _estimate_frame(records: list[RunRecord]) -> pd.DataFrame | None:
-    last = max(
-        (int(r.equilibrium[keys.STEP].max()) for r in records if len(r.equilibrium)), default=0
-    )
-    if last == 0:
+    width = step_bin_width(records, CRITIC_POINTS)
+    if width is None:
         return None
-    width = max(1, -(-last // CRITIC_POINTS))  # ceil: at most CRITIC_POINTS bins
     parts = []
     for record in records:
         steps = record.equilibrium

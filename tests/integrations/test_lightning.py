@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
-from pathlib import Path
 
 import pytest
 import torch
@@ -15,15 +13,10 @@ from collapsekit.errors import CollapsekitError  # noqa: E402
 from collapsekit.integrations.lightning import CollapsekitCallback  # noqa: E402
 from collapsekit.runs import RunDir  # noqa: E402
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "lightning_gan.py"
-
 
 @pytest.fixture(scope="module")
-def example():
-    spec = importlib.util.spec_from_file_location("lightning_gan_example", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def example(load_example):
+    return load_example("lightning_gan")
 
 
 def test_the_callback_observes_evaluates_writes_the_run_and_logs_to_the_loggers(
