@@ -9,7 +9,14 @@ Example:
 
 from __future__ import annotations
 
-from collapsekit.data import Dataset, get_dataset, list_datasets, register_dataset
+from collapsekit.data import (
+    Dataset,
+    GaussianMixture,
+    get_dataset,
+    list_datasets,
+    load_dataset_file,
+    register_dataset,
+)
 from collapsekit.diagnose import Finding, Thresholds, diagnose
 from collapsekit.errors import CollapsekitError, RunFolderError
 from collapsekit.evaluate import evaluate, feature_metrics
@@ -29,6 +36,7 @@ __all__ = [
     "register_feature_extractor",
     "CollapsekitError",
     "Dataset",
+    "GaussianMixture",
     "Finding",
     "ModeCoverage",
     "Monitor",
@@ -40,6 +48,7 @@ __all__ = [
     "get_dataset",
     "keys",
     "list_datasets",
+    "load_dataset_file",
     "load_history",
     "load_runs",
     "mode_kl",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+from pathlib import Path
 
 import pytest
 import torch
@@ -20,9 +22,31 @@ def tiny_config():
 
     def make(**overrides) -> TrainConfig:
         values = dict(
-            steps=40, eval_every=20, eval_samples=300, batch_size=64, z_dim=16, hidden=32, device="cpu"
+            steps=40,
+            eval_every=20,
+            eval_samples=300,
+            batch_size=64,
+            z_dim=16,
+            hidden=32,
+            device="cpu",
         )
         values.update(overrides)
         return TrainConfig(**values)
 
     return make
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+@pytest.fixture(scope="session")
+def load_example():
+    """Import ``examples/<name>.py`` as a module (the examples are scripts, not a package)."""
+
+    def load(name: str):
+        spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

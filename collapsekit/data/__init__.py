@@ -10,6 +10,7 @@ from collapsekit.data.digits import StackedDigits, stacked_digits
 from collapsekit.data.mixtures import GaussianMixture, grid, ring
 from collapsekit.data.mnist import stacked_mnist
 from collapsekit.data.registry import get_dataset, list_datasets, parse_spec, register_dataset
+from collapsekit.data.stored import dataset_from_config, dataset_record, load_dataset_file
 
 
 def _ring8(modes: int = 8, radius: float = 2.0, std: float = 0.02) -> GaussianMixture:
@@ -36,9 +37,12 @@ __all__ = [
     "GaussianMixture",
     "StackedDigits",
     "check_samples",
+    "dataset_from_config",
+    "dataset_record",
     "get_dataset",
     "grid",
     "list_datasets",
+    "load_dataset_file",
     "parse_spec",
     "register_dataset",
     "ring",

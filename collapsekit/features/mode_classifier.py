@@ -4,8 +4,9 @@ FID, KID, precision/recall and density/coverage on stacked digits compare the
 (N, 384) concatenated penultimate activations of the three channels; the
 Inception Score uses the (N, 1000) log of the product of the per-channel
 softmaxes (see ``collapsekit.classifier.mode``). Registered as
-``mode-classifier`` when this module is imported, which ``collapsekit.features``
-does at its end.
+``mode-classifier`` in ``collapsekit/features/__init__.py``. The classifier
+package knows nothing of features: this module adapts it, so the imports run one
+way (features -> classifier).
 
 Example:
     >>> from collapsekit.features import get_feature_extractor
@@ -23,7 +24,7 @@ import torch
 from collapsekit.classifier.mode import ModeClassifier
 from collapsekit.classifier.store import load_digits_classifier
 from collapsekit.errors import CollapsekitError
-from collapsekit.features import FeatureExtractor, register_feature_extractor
+from collapsekit.features.extractor import FeatureExtractor
 
 SAMPLES_PER_BATCH = 4096  # stacked images per call; the classifier batches channels itself
 
@@ -65,10 +66,3 @@ def _classifier(dataset: object | None, weights: str | os.PathLike | None) -> Mo
             "use the dataset's own feature space (e.g. identity for 2-D data)"
         )
     return classifier
-
-
-register_feature_extractor(
-    "mode-classifier",
-    mode_classifier_extractor,
-    "stacked digits: penultimate layer of the per-channel digit classifier (3 x 128-d); triple logits for IS",
-)
