@@ -1,0 +1,185 @@
+"""The reproduction table: every published number we can reproduce, ours beside it, a verdict.
+
+One row per published number of PacGAN Table 1 and VEEGAN Table 1 for a method
+we implement (``published.REPRODUCTIONS``), measured by runs of the paper's
+protocol. Our value is the mean over finished runs of the final metric with its
+95% t-interval; the verdict follows ``verdicts``. A method without finished runs
+keeps its row: ``not reproduced``, note ``no runs yet``.
+
+Example:
+    >>> table = reproduction_table(read_runs(["reports/reproductions/runs"]))  # doctest: +SKIP
+    >>> table.loc[0, ["table", "method", "metric", "verdict"]].tolist()  # doctest: +SKIP
+    ['PacGAN Table 1', 'GAN', 'modes_captured', 'ordering reproduced']
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from collapsekit.metrics import keys
+from collapsekit.report.published import (
+    PACGAN_REVERSE_KL,
+    PAPER_SETTINGS,
+    PUBLISHED,
+    REPRODUCTIONS,
+    PaperSetting,
+    PublishedResult,
+    Reproduction,
+)
+from collapsekit.report.reproduction_notes import Notes, join_notes
+from collapsekit.report.reproduction_runs import finished, select, steps_text
+from collapsekit.report.verdicts import NOT_REPRODUCED, Estimate, Rival, verdict
+
+COLUMNS = ["table", "dataset", "method", "metric", "published", "published_error", "ours"]
+COLUMNS += ["ours_ci95", "trials", "steps", "protocol", "verdict", "note"]
+ESTIMATE_COLUMNS = ["ours_low", "ours_high", "ours_n"]  # kept for display, not written to CSV
+NO_RUNS = "no runs yet"
+REVERSE_KL_NOTE = (
+    "reverse KL computed as log K minus the entropy of the high-quality mode histogram "
+    "(PacGAN's MetricLogger histogram; docs/report.md)"
+)
+
+
+def reproduction_table(runs: pd.DataFrame, notes: Notes | None = None) -> pd.DataFrame:
+    """The rows of ``reproductions.csv``: by table, dataset, metric, then method."""
+    rows = []
+    for source, setting in PAPER_SETTINGS.items():
+        methods = {r.method: r for r in REPRODUCTIONS if r.source == source}
+        published = [p for p in PUBLISHED if p.source == source and p.method in methods]
+        for dataset in dict.fromkeys(p.dataset for p in published):
+            for metric in dict.fromkeys(p.metric for p in published if p.dataset == dataset):
+                group = [p for p in published if p.dataset == dataset and p.metric == metric]
+                rows += _metric_rows(runs, setting, group, methods)
+    frame = pd.DataFrame(rows, columns=COLUMNS + ESTIMATE_COLUMNS)
+    frame["note"] = join_notes(frame, notes)
+    return frame
+
+
+def _metric_rows(
+    runs: pd.DataFrame,
+    setting: PaperSetting,
+    group: list[PublishedResult],
+    methods: dict[str, Reproduction],
+) -> list[dict]:
+    """The rows of one table, dataset and metric: each method against the others."""
+    chosen = {p.method: select_reproduction(runs, methods[p.method], p.dataset) for p in group}
+    estimates = {
+        method: Estimate.of(finished(found)[group[0].metric]) if len(finished(found)) else None
+        for method, found in chosen.items()
+    }
+    rows = []
+    for result in group:
+        rivals = [
+            Rival(p.method, p.value, p.error, estimates[p.method]) for p in group if p is not result
+        ]
+        rows.append(
+            _row(setting, result, methods[result.method], chosen[result.method], rivals)
+        )
+    return rows
+
+
+def select_reproduction(runs: pd.DataFrame, reproduction: Reproduction, dataset: str) -> pd.DataFrame:
+    """All runs (any status) that reproduce ``reproduction`` on ``dataset``."""
+    return select(
+        runs, reproduction.protocol, reproduction.model, reproduction.options, dataset
+    )
+
+
+def _row(
+    setting: PaperSetting,
+    result: PublishedResult,
+    reproduction: Reproduction,
+    found: pd.DataFrame,
+    rivals: list[Rival],
+) -> dict:
+    done = finished(found)
+    row = {
+        "table": setting.name,
+        "dataset": result.dataset,
+        "method": result.method,
+        "metric": result.metric,
+        "published": round(result.value, 6),  # 95.9 / 100 -> 0.959, not 0.9590000000000001
+        "published_error": None if result.error is None else round(result.error, 6),
+        "trials": len(done),
+        "steps": steps_text(done),
+        "protocol": protocol_text(reproduction.protocol, done, setting),
+    }
+    if not len(done):
+        note = "; ".join([NO_RUNS, *run_remarks(found)])
+        row.update(estimate_columns(result.metric, None), verdict=NOT_REPRODUCED, note=note)
+        return row
+    ours = Estimate.of(done[result.metric])
+    decided, note = verdict(result.metric, result.value, result.error, ours, rivals)
+    remarks = [REVERSE_KL_NOTE] if result.metric == PACGAN_REVERSE_KL else []
+    row.update(estimate_columns(result.metric, ours), verdict=decided)
+    remarks = [missing_remark(ours, len(done)), *run_remarks(found), *remarks]
+    row["note"] = "; ".join(filter(None, [note, *remarks]))
+    return row
+
+
+def protocol_text(protocol: str, done: pd.DataFrame, setting: PaperSetting) -> str:
+    """``pacgan (50,000 of 400,000 steps; 5 of 10 trials)``: what differs from the paper."""
+    steps = sorted({int(s) for s in done["step"] if pd.notna(s)})
+    differences = []
+    if steps and steps != [setting.steps]:
+        ran = f"{steps[0]:,}" if len(steps) == 1 else f"{steps[0]:,} to {steps[-1]:,}"
+        differences.append(f"{ran} of {setting.steps:,} steps")
+    if 0 < len(done) < setting.trials:
+        differences.append(f"{len(done)} of {setting.trials} trials")
+    if not len(done):
+        return protocol
+    return f"{protocol} ({'; '.join(differences) or 'steps and trials as the paper'})"
+
+
+def run_remarks(found: pd.DataFrame) -> list[str]:
+    """What a reader must know about the runs behind a row: unfinished ones, mixed settings."""
+    remarks = []
+    unfinished = found[found["status"] != "finished"]
+    if len(unfinished):
+        statuses = ", ".join(f"{n} {s}" for s, n in unfinished["status"].value_counts().items())
+        remarks.append(f"not counted: {statuses}")
+    for column, what in (("data_spec", "data"), ("options", "options")):
+        values = sorted(set(finished(found)[column]))
+        if len(values) > 1:
+            remarks.append(f"runs differ in {what}: {', '.join(values)}")
+    return remarks
+
+
+def estimate_columns(metric: str, ours: Estimate | None) -> dict:
+    """``ours`` (rounded), ``ours_ci95`` (text) and the estimate's bounds and count."""
+    if ours is None:
+        return {"ours": math.nan, "ours_ci95": "", "ours_low": math.nan, "ours_high": math.nan,
+                "ours_n": 0}
+    return {
+        "ours": _rounded(ours.mean),
+        "ours_ci95": csv_interval(metric, ours),
+        "ours_low": ours.low,
+        "ours_high": ours.high,
+        "ours_n": ours.n,
+    }
+
+
+def missing_remark(ours: Estimate, trials: int) -> str:
+    """Says how many finished runs lack the value (a KL without any high-quality sample)."""
+    if ours.n >= trials:
+        return ""
+    return f"mean of {ours.n} of {trials} runs (the others have no high-quality sample)"
+
+
+def csv_interval(metric: str, estimate: Estimate) -> str:
+    """The 95% interval for the CSV in the metric's own unit: ``[6.1, 7.3]``, ``[0.912, 0.951]``.
+
+    Example:
+        >>> csv_interval("high_quality_frac", Estimate(0.93, 0.9123, 0.9511, 5))
+        '[0.912, 0.951]'
+    """
+    if not estimate.has_interval:
+        return ""
+    digits = 1 if metric in (keys.MODES_CAPTURED, keys.MODES_COVERED) else 3
+    return f"[{estimate.low:.{digits}f}, {estimate.high:.{digits}f}]"
+
+
+def _rounded(value: float) -> float:
+    return round(value, 4) if math.isfinite(value) else math.nan
