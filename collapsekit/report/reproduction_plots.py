@@ -18,7 +18,6 @@ import seaborn as sns
 
 from collapsekit.metrics import keys
 from collapsekit.report.curves import legend_below
-from collapsekit.report.sections import dataset_order
 from collapsekit.report.figures import (
     PANEL_SIZE,
     Plot,
@@ -29,6 +28,7 @@ from collapsekit.report.figures import (
     t_band,
     to_plot,
 )
+from collapsekit.report.sections import dataset_order
 
 LINE = "method"
 

@@ -63,7 +63,7 @@ def _normalise(raw: pd.DataFrame) -> pd.DataFrame:
     frame["protocol"] = [_text(p) or DEFAULT_PROTOCOL for p in _column(raw, "protocol")]
     frame["model"] = [_text(m) or "custom" for m in _column(raw, "model")]
     frame["options"] = [_text(o) for o in _column(raw, "options")]
-    frame["label"] = [f"{m} ({o})" if o else m for m, o in zip(frame.model, frame.options)]
+    frame["label"] = [f"{m} ({o})" if o else m for m, o in zip(frame.model, frame.options, strict=True)]
     frame["data_spec"] = [_text(d) or "unknown" for d in _column(raw, "data")]
     frame["dataset"] = [parse_spec(spec)[0] for spec in frame["data_spec"]]
     frame["seed"] = _column(raw, "seed")
