@@ -23,7 +23,8 @@ def fake_run(root, protocol, model, options, data, seed, modes, steps=50_000, st
     config = {"model": model, "data": data, "seed": seed, "steps": steps, "options": options}
     if protocol is not None:
         config["protocol"] = protocol
-    name = f"{protocol or 'default'}-{model}-{'-'.join(map(str, options.values()))}-{data.partition(":")[0]}-{seed}"
+    values = "-".join(map(str, options.values()))
+    name = f"{protocol or 'default'}-{model}-{values}-{data.partition(':')[0]}-{seed}"
     run = RunDir.create(root / name, config)
     final = {
         "modes_captured": modes,
