@@ -43,7 +43,7 @@ def reproductions_command(roots: tuple[Path, ...], out: Path, notes: Path | None
     from collapsekit.report import build_reproductions
 
     report = build_reproductions(roots, out, notes)
-    table = report.reproductions[SHOWN].fillna("")
+    table = report.reproductions[SHOWN].astype(object).fillna("")
     click.echo(table.to_string(index=False))
     count = len(report.runs)
     click.echo(f"Reproduction report of {count} run{'s' if count != 1 else ''} ({report.seconds:.1f} s)")
