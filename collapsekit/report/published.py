@@ -34,8 +34,8 @@ PACGAN_PROTOCOL = (
     "ring: radius 1, std 0.01; grid: {-4,-2,0,2,4}^2, std 0.05; 2,500 samples from a fixed z; "
     "high quality = Mahalanobis distance < 3; a mode is captured with at least one "
     "high-quality sample; z 2-D, G 4x400 BN ReLU, D maxout; 10 trials, +- standard error; "
-    "their reverse KL, read as KL(high-quality mode histogram || uniform), is computed from "
-    "our mode counts (see docs/report.md)"
+    "their reverse KL reads as KL(high-quality mode histogram || uniform), which is our "
+    "mode_kl on these uniform mixtures (see docs/report.md)"
 )
 
 # PacGAN's KL column, read as KL(high-quality mode histogram || uniform) = log K - the entropy

@@ -14,9 +14,11 @@ import pandas as pd
 
 from collapsekit.report.default_protocol import METRICS
 from collapsekit.report.display import Table, format_half_width, format_value, heading
+from collapsekit.report.published import PACGAN_REVERSE_KL
 from collapsekit.report.verdicts import Estimate, interval_text
 
 PROSE = ("note", "protocol", "published ordering", "ours")
+SHORT_HEADINGS = {PACGAN_REVERSE_KL: "reverse KL"}  # the table's name says whose definition
 
 
 def reproduction_tables(frame: pd.DataFrame) -> list[tuple[str, Table]]:
@@ -28,7 +30,8 @@ def reproduction_tables(frame: pd.DataFrame) -> list[tuple[str, Table]]:
     for (name, dataset), part in frame.groupby(["table", "dataset"], sort=False):
         table = Table(columns, numeric=numeric, prose=PROSE)
         for _, row in part.iterrows():
-            cells = [row["method"], heading(row["metric"]), published_cell(row)]
+            metric = SHORT_HEADINGS.get(row["metric"]) or heading(row["metric"])
+            cells = [row["method"], metric, published_cell(row)]
             cells += [estimate_cell(row), str(row["trials"]), row["steps"] or ""]
             cells += [row["protocol"], row["verdict"], row["note"]]
             table.rows.append([str(cell) for cell in cells])
@@ -76,8 +79,10 @@ def published_cell(row: pd.Series) -> str:
 
 
 def estimate_cell(row: pd.Series) -> str:
-    """``6.2 [5.6, 6.8]``: our mean and 95% interval; "" without runs."""
+    """``6.2 [5.6, 6.8]``: our mean and 95% interval, ``(3 of 5)`` when runs lack the value;
+    "" without runs."""
     if not row["ours_n"]:
         return ""
     estimate = Estimate(row["ours"], row["ours_low"], row["ours_high"], int(row["ours_n"]))
-    return interval_text(row["metric"], estimate)
+    text = interval_text(row["metric"], estimate)
+    return text + (f" ({estimate.n} of {row['trials']})" if estimate.n < row["trials"] else "")

@@ -106,7 +106,6 @@ def _context(roots, runs, reproduced, default, plots) -> dict:
         "default_tables": reproduction_display.default_tables(default),
         "ordering_table": reproduction_display.ordering_table(default),
         "protocols": [("PacGAN Table 1", PACGAN_PROTOCOL), ("VEEGAN Table 1", VEEGAN_PROTOCOL)],
-        "default_protocol": default_protocol.PROTOCOL_TEXT,
         "plots": plots,
     }
 

@@ -20,7 +20,6 @@ import pandas as pd
 
 from collapsekit.metrics import keys
 from collapsekit.report.published import (
-    PACGAN_REVERSE_KL,
     PAPER_SETTINGS,
     PUBLISHED,
     REPRODUCTIONS,
@@ -36,10 +35,6 @@ COLUMNS = ["table", "dataset", "method", "metric", "published", "published_error
 COLUMNS += ["ours_ci95", "trials", "steps", "protocol", "verdict", "note"]
 ESTIMATE_COLUMNS = ["ours_low", "ours_high", "ours_n"]  # kept for display, not written to CSV
 NO_RUNS = "no runs yet"
-REVERSE_KL_NOTE = (
-    "reverse KL computed as log K minus the entropy of the high-quality mode histogram "
-    "(PacGAN's MetricLogger histogram; docs/report.md)"
-)
 
 
 def reproduction_table(runs: pd.DataFrame, notes: Notes | None = None) -> pd.DataFrame:
@@ -112,9 +107,8 @@ def _row(
         return row
     ours = Estimate.of(done[result.metric])
     decided, note = verdict(result.metric, result.value, result.error, ours, rivals)
-    remarks = [REVERSE_KL_NOTE] if result.metric == PACGAN_REVERSE_KL else []
     row.update(estimate_columns(result.metric, ours), verdict=decided)
-    remarks = [missing_remark(ours, len(done)), *run_remarks(found), *remarks]
+    remarks = [missing_remark(ours, len(done)), *run_remarks(found)]
     row["note"] = "; ".join(filter(None, [note, *remarks]))
     return row
 

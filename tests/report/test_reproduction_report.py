@@ -11,7 +11,7 @@ from conftest import GRID, RING
 
 from collapsekit.report import build_reproductions
 from collapsekit.report.published import PACGAN_TABLE_1, PAPER_SETTINGS
-from collapsekit.report.reproduction_plots import line_labels
+from collapsekit.report.reproduction_plots import length_labels
 from collapsekit.report.reproduction_runs import read_runs, steps_text
 from collapsekit.report.reproductions import COLUMNS, protocol_text
 from collapsekit.report.tables import confidence_interval
@@ -125,7 +125,8 @@ def test_reverse_kl_is_computed_from_the_mode_counts(report):
     kl = row(report.reproductions, "PacGAN Table 1", "ring8", "GAN", "pacgan_reverse_kl")
     expected = np.mean([math.log(8 / m) for m in [6, 6, 7, 6, 6]])  # 10 samples in each of m modes
     assert kl.ours == pytest.approx(expected, abs=1e-4)
-    assert "reverse KL computed as log K minus the entropy" in kl.note
+    html = report.paths["html"].read_text(encoding="utf-8")
+    assert "their reverse KL reads as KL(high-quality mode histogram || uniform)" in html
 
 
 def test_notes_file_is_joined_and_unmatched_notes_reported(report):
@@ -186,12 +187,8 @@ def test_runs_of_different_lengths_are_separate_lines_labelled_by_steps():
             "planned_steps": [50_000, 400_000, 50_000, 25_000],
         }
     )
-    assert line_labels(history) == [
-        "pacgan (pack=2), 50,000 steps",
-        "pacgan (pack=2), 400,000 steps",
-        "vanilla",
-        "vanilla",
-    ]
+    # Under pacgan one method has two lengths: every pacgan line says its length.
+    assert length_labels(history) == ["50,000 steps", "400,000 steps", "50,000 steps", ""]
 
 
 def test_each_run_is_read_once_and_a_corrupt_folder_is_skipped(runs_root, caplog):
