@@ -33,7 +33,14 @@ from collapsekit.atomic import atomic_write_text
 from collapsekit.errors import CollapsekitError
 from collapsekit.report import default_protocol, reproductions
 from collapsekit.report.display import Table, format_half_width, format_value, heading
-from collapsekit.report.published import PACGAN_PROTOCOL, PACGAN_REVERSE_KL, VEEGAN_PROTOCOL
+from collapsekit.report.published import (
+    PACGAN_PROTOCOL,
+    PACGAN_REVERSE_KL,
+    PACGAN_TABLE_1,
+    PAPER_SETTINGS,
+    VEEGAN_PROTOCOL,
+    VEEGAN_TABLE_1,
+)
 from collapsekit.report.render import IMAGES, render, write_images
 from collapsekit.report.reproduction_plots import coverage_plots
 from collapsekit.report.reproduction_runs import histories, read_runs
@@ -108,7 +115,10 @@ def _context(roots, runs, reproduced, default, plots) -> dict:
         "reproduction_tables": reproduction_tables(reproduced),
         "default_tables": default_tables(default),
         "ordering_table": ordering_table(default),
-        "protocols": [("PacGAN Table 1", PACGAN_PROTOCOL), ("VEEGAN Table 1", VEEGAN_PROTOCOL)],
+        "protocols": [
+            (PAPER_SETTINGS[PACGAN_TABLE_1].name, PACGAN_PROTOCOL),
+            (PAPER_SETTINGS[VEEGAN_TABLE_1].name, VEEGAN_PROTOCOL),
+        ],
         "plots": plots,
     }
 
