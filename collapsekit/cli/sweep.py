@@ -22,10 +22,10 @@ from collapsekit.sweep import (
     RunOutcome,
     RunTask,
     SweepGrid,
-    _outcome_from_folder,
     check_backend,
     interrupt_workers,
     load_grid,
+    outcome_from_folder,
     parallelism,
     parse_seeds,
     plan_sweep,
@@ -282,7 +282,7 @@ def _plan_line(task: RunTask) -> str:
     if task.action == INVALID:
         detail = f"cannot start: {task.error}"
     elif task.action == SKIP:
-        outcome = _outcome_from_folder(task)
+        outcome = outcome_from_folder(task)
         measured = _outcome_line(outcome).split("(done earlier)", 1)[-1].strip()  # the metrics
         detail = f"done: {outcome.status}  {measured}".rstrip()
     elif task.action == RESUME:
