@@ -69,15 +69,16 @@ def coverage_plot(data: str, records: list[RunRecord], palette: dict) -> Plot | 
     )
 
 
-def legend_below(figure, ax) -> None:
-    """Move ``ax``'s legend under the figure, in one row: on the axes it covers the curves."""
+def legend_below(figure, ax, columns: int = 4) -> None:
+    """Move ``ax``'s legend under the figure, ``columns`` entries a row: on the axes it covers
+    the curves."""
     legend = ax.get_legend()
     if legend is None:
         return
     handles, labels = legend.legend_handles, [text.get_text() for text in legend.get_texts()]
     legend.remove()
     figure.legend(
-        handles, labels, loc="outside lower center", ncols=min(len(labels), 4), frameon=False
+        handles, labels, loc="outside lower center", ncols=min(len(labels), columns), frameon=False
     )
 
 

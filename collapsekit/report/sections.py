@@ -70,11 +70,12 @@ def dataset_sections(records: list[RunRecord]) -> list[DatasetSection]:
     by_data: dict[str, list[RunRecord]] = {}
     for record in records:
         by_data.setdefault(record.data, []).append(record)
-    ordered = sorted(by_data, key=_dataset_order)
+    ordered = sorted(by_data, key=dataset_order)
     return [_section(data, by_data[data], with_findings, palette) for data in ordered]
 
 
-def _dataset_order(spec: str) -> tuple[int, str]:
+def dataset_order(spec: str) -> tuple[int, str]:
+    """Sort key of a dataset spec: bundled datasets in registry order, others by name after."""
     names = registered_names()
     name = spec.partition(":")[0]
     return (names.index(name) if name in names else len(names), spec)
