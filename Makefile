@@ -34,8 +34,8 @@ report: install
 REFERENCE_RUNS ?= reports/reference/runs
 REFERENCE_REPORT ?= reports/reference
 reference-report: install
-	$(VENV)/bin/collapsekit sweep --models vanilla,unrolled,minibatch --data ring8,grid25 --seeds 0-4 --out $(REFERENCE_RUNS) --no-progress
-	$(VENV)/bin/collapsekit report $(REFERENCE_RUNS) --out $(REFERENCE_REPORT) --title "collapsekit reference report: vanilla, unrolled and minibatch GANs on ring8 and grid25, 5 seeds"
+	$(VENV)/bin/collapsekit sweep --models vanilla,unrolled,minibatch,pacgan --data ring8,grid25 --seeds 0-4 --out $(REFERENCE_RUNS) --no-progress
+	$(VENV)/bin/collapsekit report $(REFERENCE_RUNS) --out $(REFERENCE_REPORT) --title "collapsekit reference report: vanilla, unrolled, minibatch and PacGAN2 on ring8 and grid25, 5 seeds"
 
 # The reproduction report: PacGAN's and VEEGAN's ring and grid tables under their own protocols,
 # beside the default-protocol runs of $(REFERENCE_RUNS). The PacGAN runs are shortened to
