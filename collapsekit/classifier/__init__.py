@@ -25,7 +25,12 @@ from collapsekit.classifier.store import (
     load_digits_classifier,
     save_classifier,
 )
-from collapsekit.classifier.training import TrainingConfig, per_digit_accuracy, train_classifier
+from collapsekit.classifier.training import (
+    TrainingConfig,
+    held_out_accuracy,
+    per_digit_accuracy,
+    train_classifier,
+)
 
 __all__ = [
     "DIGITS_WEIGHTS",
@@ -37,6 +42,7 @@ __all__ = [
     "architecture_for",
     "cache_folder",
     "cached_classifier",
+    "held_out_accuracy",
     "load_classifier",
     "load_digits_classifier",
     "logits_to_modes",

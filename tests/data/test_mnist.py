@@ -13,6 +13,7 @@ import torch.nn.functional as F
 import collapsekit.data.mnist as mnist
 from collapsekit.data import get_dataset
 from collapsekit.data.digits import source_digits
+from collapsekit.data.idx import parse_idx
 from collapsekit.errors import CollapsekitError
 
 STEMS = {
@@ -119,7 +120,7 @@ def test_image_and_label_counts_must_agree(tmp_path):
 
 def test_parse_idx_known_answer():
     data = bytes([0, 0, 8, 3]) + b"".join(n.to_bytes(4, "big") for n in (2, 1, 3)) + bytes(range(6))
-    assert mnist.parse_idx(data, Path("x"), 3).tolist() == [[[0, 1, 2]], [[3, 4, 5]]]
+    assert parse_idx(data, Path("x"), 3).tolist() == [[[0, 1, 2]], [[3, 4, 5]]]
 
 
 def test_classifier_is_trained_on_first_use_then_cached(tmp_path, monkeypatch):
