@@ -1,4 +1,4 @@
-"""The mode classifier for stacked digit images: a small per-channel CNN, its training and its weights.
+"""The mode classifier for stacked images (digits, Fashion-MNIST items): a small per-channel CNN, its training and its weights.
 
 Example:
     >>> import torch
@@ -19,10 +19,12 @@ from collapsekit.classifier.mode import (
 from collapsekit.classifier.model import Architecture, DigitClassifier, architecture_for
 from collapsekit.classifier.store import (
     DIGITS_WEIGHTS,
+    FASHION_WEIGHTS,
     cache_folder,
     cached_classifier,
     load_classifier,
     load_digits_classifier,
+    load_fashion_classifier,
     save_classifier,
 )
 from collapsekit.classifier.training import (
@@ -34,6 +36,7 @@ from collapsekit.classifier.training import (
 
 __all__ = [
     "DIGITS_WEIGHTS",
+    "FASHION_WEIGHTS",
     "MODES",
     "Architecture",
     "DigitClassifier",
@@ -45,6 +48,7 @@ __all__ = [
     "held_out_accuracy",
     "load_classifier",
     "load_digits_classifier",
+    "load_fashion_classifier",
     "logits_to_modes",
     "logits_to_triple_logits",
     "per_digit_accuracy",
