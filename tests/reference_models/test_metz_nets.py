@@ -127,7 +127,11 @@ def test_init_follows_the_code():
     conv_weights = torch.cat([conv.weight.detach().flatten() for conv in convs])
     assert float(conv_weights.abs().max()) <= 0.04  # truncated at 2 std
     normal = torch.cat(
-        [m.weight.flatten() for m in g.modules() if isinstance(m, (nn.ConvTranspose2d, nn.Linear))]
+        [
+            m.weight.detach().flatten()
+            for m in g.modules()
+            if isinstance(m, (nn.ConvTranspose2d, nn.Linear))
+        ]
     )
     assert float(normal.std()) == pytest.approx(0.02, rel=0.01)  # 288,000 draws
     assert float(normal.abs().max()) > 0.06  # not truncated
