@@ -20,13 +20,7 @@ def tiny_config():
 
     def make(**overrides) -> TrainConfig:
         values = dict(
-            steps=40,
-            eval_every=20,
-            eval_samples=300,
-            batch_size=64,
-            z_dim=16,
-            hidden=32,
-            device="cpu",
+            steps=40, eval_every=20, eval_samples=300, batch_size=64, z_dim=16, hidden=32, device="cpu"
         )
         values.update(overrides)
         return TrainConfig(**values)
