@@ -6,7 +6,9 @@ non-saturating loss; with ``pack = m`` G draws m batches and D reads them
 concatenated along channels (PacGAN). Real batches are random images in [-1, 1]
 (the data's values do not change the time). The baseline, timed in the same run,
 is the same loop with the bundled ``dcgan`` nets (``reference_models.conv_nets``,
-base width 32, z 100). Prints ``uptime`` first: the machine is shared.
+base width 32, z 100). Prints ``uptime`` first and last: the machine is shared, so
+besides the wall time it prints the process's CPU time per step, which other
+jobs on the machine inflate much less.
 
     OMP_NUM_THREADS=1 python bench/bench_metz_step.py [--steps 60] [--repeats 3] [--threads 1]
 """
@@ -37,8 +39,8 @@ def build(net: str, side: int, pack: int) -> tuple[nn.Module, nn.Module, int]:
     return MetzGenerator(Z_METZ, shape), MetzDiscriminator(shape, net, pack), Z_METZ
 
 
-def seconds_per_step(net: str, side: int, pack: int, steps: int) -> float:
-    """Mean wall time of one D update plus one G update, after 5 warm-up steps."""
+def seconds_per_step(net: str, side: int, pack: int, steps: int) -> tuple[float, float]:
+    """Mean (wall, CPU) seconds of one D update plus one G update, after 5 warm-up steps."""
     torch.manual_seed(0)
     generator, discriminator, z_dim = build(net, side, pack)
     optimizer_d = torch.optim.Adam(discriminator.parameters(), 2e-4, betas=(0.5, 0.99))
@@ -68,10 +70,10 @@ def seconds_per_step(net: str, side: int, pack: int, steps: int) -> float:
 
     for _ in range(5):
         step()
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     for _ in range(steps):
         step()
-    return (time.perf_counter() - start) / steps
+    return (time.perf_counter() - wall) / steps, (time.process_time() - cpu) / steps
 
 
 def main() -> None:
@@ -84,17 +86,20 @@ def main() -> None:
     torch.set_num_threads(arguments.threads)
     print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
     print(f"torch {torch.__version__}, {arguments.threads} thread(s), batch {BATCH}, CPU")
-    print(f"{'side':>4} {'nets':>8} {'pack':>4} {'ms/step':>8} {'x dcgan':>8}")
+    print(f"{'side':>4} {'nets':>8} {'pack':>4} {'ms/step':>8} {'x dcgan':>8} {'CPU ms':>8} {'x dcgan':>8}")
     for side in map(int, arguments.sides.split(",")):
         configs = [("dcgan", 1)] + [(width, pack) for pack in (1, 2) for width in D_WIDTHS]
-        times: dict[tuple[str, int], list[float]] = {config: [] for config in configs}
+        times: dict[tuple[str, int], list[tuple[float, float]]] = {config: [] for config in configs}
         for _ in range(arguments.repeats):
             for net, pack in configs:
                 times[net, pack].append(seconds_per_step(net, side, pack, arguments.steps))
-        baseline = statistics.median(times["dcgan", 1])
+        wall_base, cpu_base = (statistics.median(column) for column in zip(*times["dcgan", 1], strict=True))
         for (net, pack), values in times.items():
-            median = statistics.median(values)
-            print(f"{side:>4} {net:>8} {pack:>4} {1000 * median:>8.1f} {median / baseline:>8.2f}")
+            wall, cpu = (statistics.median(column) for column in zip(*values, strict=True))
+            print(
+                f"{side:>4} {net:>8} {pack:>4} {1000 * wall:>8.1f} {wall / wall_base:>8.2f}"
+                f" {1000 * cpu:>8.1f} {cpu / cpu_base:>8.2f}"
+            )
     print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
 
 
