@@ -4,14 +4,22 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench report reference-report reproductions clean
+.PHONY: install fashion-mnist demo test lint bench report reference-report reproductions clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# Fashion-MNIST's IDX files for the stacked-fashion benchmark, from Debian's dataset-fashion-mnist
+# where apt-get works (as root or through passwordless sudo); elsewhere the tests that read them skip.
+FASHION_MNIST_DIR := /usr/share/datasets/fashion-mnist
+FASHION_MNIST_PACKAGE := dataset-fashion-mnist
+fashion-mnist:
+	@test -d $(FASHION_MNIST_DIR) || .ci/apt-install $(FASHION_MNIST_PACKAGE) || \
+		echo "note: could not install dataset-fashion-mnist with apt-get; the stacked-fashion tests will skip" >&2
+
+install: $(STAMP) fashion-mnist
 
 demo: install
 	$(VENV)/bin/collapsekit run --model vanilla --data ring8

@@ -50,3 +50,23 @@ def load_example():
         return module
 
     return load
+
+
+@pytest.fixture
+def fashion_mnist_files():
+    """Skip a test when Debian's Fashion-MNIST files are absent, saying how to get them.
+
+    ``.ci/run`` sets COLLAPSEKIT_REQUIRE_FASHION_MNIST=1 where it could install them,
+    and then a missing file fails the test instead of skipping it.
+    """
+    from collapsekit.data.fashion import FASHION_MNIST_FOLDER, fashion_available
+
+    if not fashion_available():
+        message = (
+            f"no Fashion-MNIST files in {FASHION_MNIST_FOLDER}: install Debian's "
+            "dataset-fashion-mnist (`make install` does where apt-get works) to run this test"
+        )
+        if os.environ.get("COLLAPSEKIT_REQUIRE_FASHION_MNIST"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return FASHION_MNIST_FOLDER

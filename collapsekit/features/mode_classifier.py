@@ -36,7 +36,7 @@ def mode_classifier_extractor(
 ) -> FeatureExtractor:
     """Feature extractor from a stacked dataset's classifier, a weights file, or the shipped one.
 
-    ``dataset``: a stacked dataset (its ``classifier`` is used, e.g. stacked-mnist's);
+    ``dataset``: a stacked dataset (its ``classifier`` is used, e.g. stacked-fashion's);
     ``weights``: a classifier weights file with its ``.json`` checksum record beside it;
     neither: the shipped stacked-digits classifier.
     """
@@ -62,7 +62,7 @@ def _classifier(dataset: object | None, weights: str | os.PathLike | None) -> Mo
     if not isinstance(classifier, ModeClassifier):
         name = getattr(dataset, "name", type(dataset).__name__)
         raise CollapsekitError(
-            f"the mode-classifier features fit stacked-digits and stacked-mnist, not {name!r}; "
+            f"the mode-classifier features fit stacked-digits, stacked-mnist and stacked-fashion, not {name!r}; "
             "use the dataset's own feature space (e.g. identity for 2-D data)"
         )
     return classifier
