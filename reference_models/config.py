@@ -55,6 +55,7 @@ DEFAULTS = {
 CHOICES = {
     "generator_objective": ("non_saturating", "saturating"),
     "updates": ("alternating", "simultaneous"),
+    "d_width": ("quarter", "half", "full"),  # the metz nets' D: 1/4, 1/2 or all of G's channels
 }
 POSITIVE_INTEGERS = ("steps", "eval_every", "batch_size", "z_dim", "hidden", "eval_samples")
 POSITIVE_NUMBERS = ("lr_generator", "lr_discriminator")
@@ -85,6 +86,7 @@ class TrainConfig:
     beta1: float | None = None
     beta2: float | None = None
     nets: str | None = None  # architecture family, see reference_models.net_builders.NETS
+    d_width: str | None = None  # metz nets only: D's channels, quarter / half / full of G's
     generator_objective: str | None = None  # non_saturating: -log D(G(z)); saturating: log(1 - D)
     updates: str | None = None  # alternating: D then G; simultaneous: both from one forward pass
     train_set_size: int | None = None  # >0: a fixed training set drawn once (PacGAN: 100,000)

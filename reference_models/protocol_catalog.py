@@ -67,6 +67,32 @@ VEEGAN = Protocol(
 )
 
 
+# fjxmlzn/PacGAN, stacked_MNIST_experiments/unrolled_GAN_experiment/D=0.25G and D=0.5G
+# (config.py, model.py): Metz et al.'s stacked-MNIST experiment with a deliberately weak D.
+METZ = Protocol(
+    name="metz",
+    source="PacGAN Table 3 (Metz et al.'s stacked MNIST): fjxmlzn/PacGAN unrolled_GAN_experiment",
+    settings={
+        "nets": "metz",  # G 64/32/16/8 BN ReLU; D 3 convs of 2/4/8 (quarter) or 4/8/16 (half)
+        "d_width": "quarter",  # D = 0.25G; --d-width half is the D = 0.5G experiment
+        "z_dim": 256,  # N(0, 1)
+        "batch_size": 128,
+        "lr_generator": 1e-4,  # gen_learning_rate
+        "lr_discriminator": 2e-4,  # disc_learning_rate
+        "beta1": 0.5,
+        "beta2": 0.99,
+        "generator_objective": "non_saturating",
+        "updates": "alternating",  # one d_optim run, then one g_optim run
+        "train_set_size": 0,  # "generate data on the fly": fresh stacked triples every batch
+        "steps": 500_000,  # num_training_sample = 500,000 x 128, one epoch
+        "eval_every": 2_000,  # log_metrics when counter % 2000 == 1
+        "eval_samples": 25_600,  # num_test_sample
+    },
+    datasets={"stacked-digits": {}, "stacked-fashion": {}, "stacked-mnist": {}},
+    model_options={"unrolled": {"unroll_steps": 5}, "pacgan": {"pack": 2}},
+)
+
+
 def register_builtin_protocols() -> None:
-    for protocol in (DEFAULT, PACGAN, VEEGAN):
+    for protocol in (DEFAULT, PACGAN, VEEGAN, METZ):
         register_protocol(protocol)

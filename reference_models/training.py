@@ -57,7 +57,7 @@ class GANTrainer:
         config.options = dict(self.options)  # config.json stores the options used, defaults too
         config.fill_defaults(dataset)
         config.validate()
-        check_nets(config.nets, data_kind(dataset))
+        check_nets(config.nets, data_kind(dataset), config.d_width)
         self.objective = generator_objective(config.generator_objective)
         torch.manual_seed(config.seed)  # network initialisation
         self.generator = self.build_generator().to(device)
@@ -101,7 +101,8 @@ class GANTrainer:
 
     def build_discriminator(self) -> nn.Module:
         config = self.config
-        return build_discriminator(config.nets, self.dataset.sample_shape, config.hidden, self.pack)
+        shape = self.dataset.sample_shape
+        return build_discriminator(config.nets, shape, config.hidden, self.pack, config.d_width)
 
     # -- data --------------------------------------------------------------------
     def noise(self, n: int) -> torch.Tensor:

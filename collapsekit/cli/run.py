@@ -76,7 +76,7 @@ def default_run_name(model: str, data: str, seed: int) -> str:
 
 @click.command("run")
 @click.option("--model", default="vanilla", show_default=True, help="Reference trainer (see `collapsekit list`).")
-@click.option("--protocol", default="default", show_default=True, help="Named defaults from a paper's code: default, pacgan (PacGAN Table 1), veegan (VEEGAN Table 1 via Metz et al.'s notebook); see `collapsekit list`. Flags given explicitly win over it.")
+@click.option("--protocol", default="default", show_default=True, help="Named defaults from a paper's code: default, pacgan (PacGAN Table 1), veegan (VEEGAN Table 1 via Metz et al.'s notebook), metz (PacGAN Table 3's stacked MNIST); see `collapsekit list`. Flags given explicitly win over it.")
 @click.option("--data", default="ring8", show_default=True, help="Dataset name with optional parameters, e.g. ring8:radius=1,std=0.01.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Random seed (non-negative integer).")
 @click.option("--steps", type=click.IntRange(min=1), default=None, help="Training steps  [default: 25000; 5000 for image data].")
@@ -88,6 +88,7 @@ def default_run_name(model: str, data: str, seed: int) -> str:
 @click.option("--unroll-steps", type=int, default=None, help="unrolled: look-ahead steps K of D's optimiser  [default: 5].")
 @click.option("--kernels", type=int, default=None, help="minibatch: kernels B of the minibatch layer  [default: 100; 5 on 2-D data].")
 @click.option("--kernel-dim", type=int, default=None, help="minibatch: dimension C of each kernel  [default: 5].")
+@click.option("--d-width", default=None, help="metz nets: D's channels, quarter, half or full of G's  [default: quarter under --protocol metz].")
 @click.option("--pack", type=int, default=None, help="pacgan: samples the discriminator judges together, m  [default: 2].")
 @click.option("--option", "options", multiple=True, metavar="KEY=VALUE", help="Model-specific option (repeatable), e.g. unroll_steps=5.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("runs"), show_default=True, help="Folder that receives the run folder.")
@@ -107,6 +108,7 @@ def run_command(**kwargs) -> None:
       collapsekit run --model minibatch --data grid25 --kernels 100 --kernel-dim 5
       collapsekit run --protocol pacgan --model pacgan --pack 2 --data ring8
       collapsekit run --protocol veegan --model unrolled --data grid25
+      collapsekit run --protocol metz --model vanilla --data stacked-digits --d-width quarter
       collapsekit run --model vanilla --data grid25 --seed 3 --steps 5000 --eval-every 500 --out runs/
       collapsekit run --resume runs/vanilla-ring8-seed0-20261124-101500
     """
@@ -176,7 +178,7 @@ def _config(config_class, kwargs: dict):
         "device": kwargs["device"],
         "options": _model_options(kwargs),
     }
-    for name in ("steps", "eval_every", "eval_samples", "batch_size", "lr_generator", "lr_discriminator"):
+    for name in ("steps", "eval_every", "eval_samples", "batch_size", "lr_generator", "lr_discriminator", "d_width"):
         if kwargs[name] is not None:
             values[name] = kwargs[name]
     if kwargs["dry_run"]:

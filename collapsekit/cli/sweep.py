@@ -37,6 +37,7 @@ from collapsekit.sweep import (
 # Trainer settings that pass through to every run (TrainConfig field names).
 SETTINGS = (
     "protocol",
+    "d_width",
     "steps",
     "eval_every",
     "eval_samples",
@@ -165,6 +166,11 @@ DEFAULTS = {"models": ["vanilla"], "data": ["ring8"], "seeds": [0, 1, 2, 3, 4]}
     type=click.IntRange(min=1),
     default=None,
     help="Minibatch discrimination: dimension per kernel  [default: 5].",
+)
+@click.option(
+    "--d-width",
+    default=None,
+    help="Metz nets: D's channels, quarter, half or full of G's  [default: quarter under --protocol metz].",
 )
 @click.option(
     "--pack",

@@ -100,7 +100,7 @@ def test_fixed_training_set_serves_epochs_of_the_same_points():
         (["--pack", "0", "--model", "pacgan"], "pack must be a positive integer, got 0"),
         (["--pack", "1.5", "--model", "pacgan"], "'1.5' is not a valid integer"),
         (["--pack", "2", "--model", "vanilla"], "--pack applies to pacgan only"),
-        (["--protocol", "nope"], "unknown protocol 'nope'; choose one of: default, pacgan, veegan"),
+        (["--protocol", "nope"], "unknown protocol 'nope'; choose one of: default, metz, pacgan, veegan"),
         (["--protocol", "pacgan", "--data", "stacked-digits"], "it covers: ring8, grid25"),
     ],
 )

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import torch
 from click.testing import CliRunner
 
 import collapsekit
@@ -81,7 +82,7 @@ def test_flags_override_the_protocol_and_config_json_records_every_resolved_valu
 def test_protocols_are_listed_with_their_source_and_documented_in_run_help():
     listing = CliRunner().invoke(main, ["list"]).output
     assert "Protocols (--protocol NAME):" in listing
-    for name in ("default", "pacgan", "veegan"):
+    for name in ("default", "metz", "pacgan", "veegan"):
         assert f"  {name} " in listing
     assert "fjxmlzn/PacGAN" in listing and "poolio/unrolled_gan" in listing
     assert "--protocol" in CliRunner().invoke(main, ["run", "--help"]).output
@@ -92,3 +93,36 @@ def test_registering_a_protocol_twice_is_refused_and_unknown_datasets_are_named(
         reference_models.register_protocol(Protocol(name="pacgan", source="x"))
     with pytest.raises(collapsekit.CollapsekitError, match="does not define dataset 'blob'"):
         apply_protocol(TrainConfig(data="blob", protocol="veegan"))
+
+
+def test_the_metz_protocol_builds_the_weak_discriminator_of_pacgan_table_3():
+    config = TrainConfig(model="pacgan", data="stacked-digits", protocol="metz", device="cpu")
+    trainer = build_trainer(config)
+    assert (config.nets, config.d_width, config.batch_size, config.z_dim) == (
+        "metz",
+        "quarter",
+        128,
+        256,
+    )
+    assert (config.lr_discriminator, config.lr_generator, config.beta2) == (2e-4, 1e-4, 0.99)
+    assert (config.eval_samples, config.steps, config.options) == (25_600, 500_000, {"pack": 2})
+    convs = [m for m in trainer.discriminator.inner.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [(c.in_channels, c.out_channels) for c in convs] == [(6, 2), (2, 4)]  # 8x8: 2 levels
+    half = build_trainer(TrainConfig(data="stacked-digits", protocol="metz", d_width="half"))
+    convs = [m for m in half.discriminator.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [4, 8]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--protocol", "metz", "--data", "stacked-digits", "--d-width", "wide"],
+         "d_width must be one of quarter, half, full, got 'wide'"),
+        (["--d-width", "half"], "applies to the metz nets only"),
+        (["--protocol", "metz"], "it covers: stacked-digits, stacked-fashion, stacked-mnist"),
+    ],
+)  # fmt: skip
+def test_bad_d_width_and_data_exit_2(tmp_path, args, message):
+    result = CliRunner().invoke(main, ["run", "--out", str(tmp_path / "runs"), *args])
+    assert result.exit_code == 2 and message in result.output
+    assert not (tmp_path / "runs").exists()
