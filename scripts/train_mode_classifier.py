@@ -86,7 +86,7 @@ RECIPES = {
     "stacked-fashion": Recipe(
         weights=FASHION_WEIGHTS,
         architecture=architecture_for(28),
-        config=TrainingConfig(steps=6000, batch_size=128, max_shift=1, noise_std=0.05, seed=0),
+        config=TrainingConfig(steps=12000, batch_size=128, max_shift=1, noise_std=0.05, seed=0),
         pixel_max=255.0,
         per_class_key="held_out_per_class_accuracy",
         load=fashion_splits,

@@ -42,9 +42,7 @@ def mode_classifier_extractor(
     """
     classifier = _classifier(dataset, weights)
     if device is not None and torch.device(device) != classifier.device:
-        classifier = ModeClassifier(
-            classifier.model, device, classifier.batch_size, classifier.checksum
-        )
+        classifier = ModeClassifier(classifier.model, device, checksum=classifier.checksum)
     return FeatureExtractor(
         "mode-classifier",
         features=classifier.features,
