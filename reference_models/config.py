@@ -33,6 +33,7 @@ DEFAULTS = {
         "generator_objective": "non_saturating",
         "updates": "alternating",
         "train_set_size": 0,  # 0: a fresh real batch from the mixture every step
+        "eval_batch_norm": "running",  # G's batch norm uses its running statistics when sampling
     },
     "image": {
         "steps": 5_000,  # a default stacked-digits run fits 10 minutes on 2 CPU cores
@@ -48,6 +49,7 @@ DEFAULTS = {
         "generator_objective": "non_saturating",
         "updates": "alternating",
         "train_set_size": 0,
+        "eval_batch_norm": "running",
     },
 }
 
@@ -56,6 +58,7 @@ CHOICES = {
     "generator_objective": ("non_saturating", "saturating"),
     "updates": ("alternating", "simultaneous"),
     "d_width": ("quarter", "half", "full"),  # the metz nets' D: 1/4, 1/2 or all of G's channels
+    "eval_batch_norm": ("running", "batch"),
 }
 POSITIVE_INTEGERS = ("steps", "eval_every", "batch_size", "z_dim", "hidden", "eval_samples")
 POSITIVE_NUMBERS = ("lr_generator", "lr_discriminator")
@@ -91,6 +94,9 @@ class TrainConfig:
     updates: str | None = None  # alternating: D then G; simultaneous: both from one forward pass
     train_set_size: int | None = None  # >0: a fixed training set drawn once (PacGAN: 100,000)
     eval_samples: int | None = None  # None: the dataset's protocol (2,500 for 2-D)
+    # running: G samples in eval mode; batch: in training batches, each normalised by its own
+    # statistics (the Metz/PacGAN stacked-MNIST code samples with is_training=True)
+    eval_batch_norm: str | None = None
     device: str = "auto"  # "auto": CUDA when available, else CPU
     options: dict = field(default_factory=dict)  # model-specific, e.g. {"unroll_steps": 5}
 

@@ -87,6 +87,7 @@ METZ = Protocol(
         "steps": 500_000,  # num_training_sample = 500,000 x 128, one epoch
         "eval_every": 2_000,  # log_metrics when counter % 2000 == 1
         "eval_samples": 25_600,  # num_test_sample
+        "eval_batch_norm": "batch",  # sampler(..., is_training=True), batches of 128
     },
     datasets={"stacked-digits": {}, "stacked-fashion": {}, "stacked-mnist": {}},
     model_options={"unrolled": {"unroll_steps": 5}, "pacgan": {"pack": 2}},

@@ -189,7 +189,8 @@ class GANTrainer:
         """Evaluation samples from a fixed noise batch, the same at every evaluation (PacGAN protocol)."""
         noise_rng = torch.Generator().manual_seed(self.config.seed + 1_000_003)
         noise = torch.randn(num_samples, self.config.z_dim, generator=noise_rng)
-        return FixedNoiseSampler(self.generator, noise, self.device)
+        batch = self.config.batch_size if self.config.eval_batch_norm == "batch" else None
+        return FixedNoiseSampler(self.generator, noise, self.device, batch)
 
     def state_dict(self) -> dict:
         state = {"train_set": self.train_set.state_dict()} if self.train_set is not None else {}
@@ -217,18 +218,45 @@ class GANTrainer:
 
 
 class FixedNoiseSampler:
-    """``sample_fn(n)`` over a fixed noise batch: successive calls walk through it, wrapping around."""
+    """``sample_fn(n)`` over a fixed noise batch: successive calls walk through it, wrapping around.
 
-    def __init__(self, generator: nn.Module, noise: torch.Tensor, device: torch.device) -> None:
+    ``batch_statistics`` (a batch size): G runs in training mode on batches of that
+    size, so its batch norm uses each batch's own statistics, as the Metz/PacGAN
+    stacked-MNIST code samples; its running statistics are left as they were.
+    """
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        noise: torch.Tensor,
+        device: torch.device,
+        batch_statistics: int | None = None,
+    ) -> None:
         self.generator = generator  # found by the Monitor, which switches it to eval mode
         self.noise = noise  # (N, z_dim) on the CPU
         self.device = device
+        self.batch_statistics = batch_statistics
         self.cursor = 0
 
     def __call__(self, n: int) -> torch.Tensor:
         index = (torch.arange(n) + self.cursor) % self.noise.shape[0]
         self.cursor = (self.cursor + n) % self.noise.shape[0]
-        return self.generator(self.noise[index].to(self.device))
+        noise = self.noise[index].to(self.device)  # (n, z_dim)
+        if self.batch_statistics is None:
+            return self.generator(noise)
+        return self._with_batch_statistics(noise)
+
+    def _with_batch_statistics(self, noise: torch.Tensor) -> torch.Tensor:
+        buffers = {name: b.clone() for name, b in self.generator.named_buffers()}
+        was_training = self.generator.training
+        self.generator.train()
+        try:
+            parts = [self.generator(part) for part in noise.split(self.batch_statistics)]
+        finally:
+            self.generator.train(was_training)
+            for name, value in self.generator.named_buffers():
+                value.copy_(buffers[name])
+        return torch.cat(parts)  # (n, *sample_shape)
 
 
 __all__ = [

@@ -32,6 +32,7 @@ METZ_DEFAULTS = dict(
     generator_objective="non_saturating",
     updates="alternating",
     train_set_size=0,
+    eval_batch_norm="running",
 )
 
 

@@ -106,6 +106,7 @@ def test_the_metz_protocol_builds_the_weak_discriminator_of_pacgan_table_3():
     )
     assert (config.lr_discriminator, config.lr_generator, config.beta2) == (2e-4, 1e-4, 0.99)
     assert (config.eval_samples, config.steps, config.options) == (25_600, 500_000, {"pack": 2})
+    assert config.eval_batch_norm == "batch"
     convs = [m for m in trainer.discriminator.inner.modules() if isinstance(m, torch.nn.Conv2d)]
     assert [(c.in_channels, c.out_channels) for c in convs] == [(6, 2), (2, 4)]  # 8x8: 2 levels
     half = build_trainer(TrainConfig(data="stacked-digits", protocol="metz", d_width="half"))
@@ -126,3 +127,19 @@ def test_bad_d_width_and_data_exit_2(tmp_path, args, message):
     result = CliRunner().invoke(main, ["run", "--out", str(tmp_path / "runs"), *args])
     assert result.exit_code == 2 and message in result.output
     assert not (tmp_path / "runs").exists()
+
+
+def test_batch_statistics_sampling_normalises_each_batch_and_keeps_running_statistics():
+    trainer = build_trainer(TrainConfig(data="stacked-digits", protocol="metz", device="cpu"))
+    trainer.train_step()
+    sampler = trainer.sampler(256)
+    buffers = {k: v.clone() for k, v in trainer.generator.named_buffers()}
+    trainer.generator.eval()  # as the Monitor leaves it
+    with torch.no_grad():
+        samples = sampler(256)
+        for name, value in trainer.generator.named_buffers():
+            assert torch.equal(value, buffers[name])  # sampling left the running statistics alone
+        assert not trainer.generator.training  # and the mode it found
+        trainer.generator.train()
+        by_hand = torch.cat([trainer.generator(z) for z in sampler.noise.split(128)])
+    torch.testing.assert_close(samples, by_hand)
