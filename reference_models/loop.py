@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import io
 import logging
+import math
 import os
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from tqdm.auto import tqdm
 
 import collapsekit
 from collapsekit.atomic import atomic_write_bytes
+from collapsekit.limits import check_count, check_samples_fit
 from reference_models.registry import get_model
 from reference_models.training import GANTrainer, TrainConfig, data_kind, resolve_device
 
@@ -32,8 +34,17 @@ def build_trainer(config: TrainConfig) -> GANTrainer:
     config.validate()
     dataset = collapsekit.get_dataset(config.data)
     config.fill_defaults(dataset)  # in place: config.json stores the settings used
+    check_evaluation_fits(config, dataset)
     trainer_class = get_model(config.model)
     return trainer_class(config, dataset, resolve_device(config.device))
+
+
+def check_evaluation_fits(config: TrainConfig, dataset: collapsekit.Dataset) -> None:
+    """Refuse, before any allocation, an evaluation whose samples and noise exceed the memory."""
+    count = dataset.eval_samples if config.eval_samples is None else config.eval_samples
+    count = check_count(count, "eval_samples")
+    values = config.z_dim + math.prod(dataset.sample_shape)  # fixed noise batch + samples
+    check_samples_fit(count, values, "eval_samples", "lower --eval-samples")
 
 
 def train(

@@ -18,6 +18,7 @@ from torch import nn
 
 import collapsekit
 from collapsekit.data import Dataset
+from collapsekit.limits import check_positive_finite, check_seed
 from reference_models.conv_nets import ConvDiscriminator, ConvGenerator
 from reference_models.nets import MLPDiscriminator, MLPGenerator
 
@@ -95,15 +96,10 @@ class TrainConfig:
                 raise collapsekit.CollapsekitError(
                     f"{name} must be a positive integer, got {value!r}"
                 )
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
-            raise collapsekit.CollapsekitError(
-                f"seed must be a non-negative integer, got {self.seed!r}"
-            )
+        check_seed(self.seed)
         for name in ("lr_generator", "lr_discriminator"):
-            if getattr(self, name) is not None and not getattr(self, name) > 0:
-                raise collapsekit.CollapsekitError(
-                    f"{name} must be positive, got {getattr(self, name)!r}"
-                )
+            if getattr(self, name) is not None:
+                check_positive_finite(getattr(self, name), name)
 
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:

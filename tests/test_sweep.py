@@ -232,10 +232,9 @@ def test_invalid_runs_are_planned_as_failures_with_their_error(tmp_path):
     assert [t.action for t in tasks] == [TRAIN, INVALID, INVALID, INVALID]
     assert "std must be positive, got -1.0" in tasks[1].error
     assert "unknown model 'nonexistent'; choose one of:" in tasks[2].error
-    steps_bad = plan_sweep(
-        SweepGrid(["vanilla"], ["ring8"], [0], settings={**TINY, "steps": "many"}), tmp_path
-    )
-    assert "steps must be a positive integer, got 'many'" in steps_bad[0].error
+    # a bad setting that every run shares stops the whole sweep at once
+    with pytest.raises(CollapsekitError, match="steps must be a positive integer, got 'many'"):
+        plan_sweep(SweepGrid(["vanilla"], ["ring8"], [0], settings={**TINY, "steps": "many"}), tmp_path)
 
 
 def test_parallelism_never_asks_for_more_threads_than_cores():
