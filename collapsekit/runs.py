@@ -25,6 +25,7 @@ import io
 import json
 import logging
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,12 @@ import torch
 from collapsekit.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
 from collapsekit.errors import RunFolderError
 from collapsekit.metrics import keys
+from collapsekit.run_schema import (
+    LIST_METRICS,
+    check_history,
+    check_sample_arrays,
+    check_summary,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +53,7 @@ SUMMARY = "summary.json"
 D_MAP = "d_map.npz"  # optional: sigmoid(D) on a grid over 2-D data, written at the final evaluation
 
 EQUILIBRIUM_COLUMNS = (keys.STEP, keys.D_REAL, keys.D_FAKE)
-LIST_COLUMNS = (keys.MODE_COUNTS,)  # stored as JSON text in CSV cells
+LIST_COLUMNS = LIST_METRICS  # stored as JSON text in CSV cells
 
 
 class RunDir:
@@ -98,7 +105,7 @@ class RunDir:
         """The summary, or None while the run is in progress (or was killed)."""
         if not (self.path / SUMMARY).exists():
             return None
-        return self._read_json(SUMMARY)
+        return check_summary(self._read_json(SUMMARY), self.path / SUMMARY)
 
     def _read_json(self, name: str) -> dict:
         try:
@@ -128,8 +135,8 @@ class RunDir:
             raise RunFolderError(f"{path} is corrupt: no '{keys.STEP}' column")
         for column in LIST_COLUMNS:
             if column in frame.columns:
-                frame[column] = frame[column].map(_decode_list)
-        return frame
+                frame[column] = frame[column].map(lambda cell: _decode_list(cell, path))
+        return check_history(frame, path)
 
     # -- equilibrium -------------------------------------------------------------
     def append_equilibrium(self, steps: np.ndarray, d_real: np.ndarray, d_fake: np.ndarray) -> None:
@@ -187,9 +194,10 @@ class RunDir:
             return {}
         try:
             with np.load(path, allow_pickle=False) as archive:
-                return {name: archive[name] for name in archive.files}
-        except (OSError, ValueError) as error:
+                arrays = {name: archive[name] for name in archive.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
             raise RunFolderError(f"{path} is corrupt ({error})") from None
+        return check_sample_arrays(arrays, path)
 
     # -- checkpoint --------------------------------------------------------------
     def save_checkpoint(self, state: dict) -> None:
@@ -226,9 +234,12 @@ def _encode_row(row: dict) -> dict:
     return {k: json.dumps(v) if isinstance(v, (list, tuple)) else v for k, v in row.items()}
 
 
-def _decode_list(cell: object) -> object:
+def _decode_list(cell: object, path: Path) -> object:
     if isinstance(cell, str) and cell.startswith("["):
-        return json.loads(cell)
+        try:
+            return json.loads(cell)
+        except json.JSONDecodeError:
+            raise RunFolderError(f"{path} is corrupt: a list cell is not JSON, got {cell[:40]!r}") from None
     return cell
 
 
@@ -335,8 +346,12 @@ def read_d_map(run_dir: str | os.PathLike) -> dict[str, np.ndarray] | None:
     try:
         with np.load(path, allow_pickle=False) as archive:
             grid = {name: archive[name] for name in ("x", "y", "values")}
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
         raise RunFolderError(f"{path} is corrupt ({error})") from None
+    try:
+        grid["x"], grid["y"] = _grid_axis(grid["x"], "x"), _grid_axis(grid["y"], "y")
+    except RunFolderError as error:
+        raise RunFolderError(f"{path} is corrupt: {error}") from None
     if grid["values"].shape != (grid["y"].size, grid["x"].size):
         raise RunFolderError(f"{path} is corrupt: values do not match the grid")
     return grid
