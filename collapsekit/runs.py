@@ -32,7 +32,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from collapsekit.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
+from collapsekit.atomic import (
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+    disk_full_named,
+)
 from collapsekit.errors import RunFolderError
 from collapsekit.metrics import keys
 from collapsekit.run_schema import (
@@ -148,7 +153,7 @@ class RunDir:
         if new:
             text.write(",".join(EQUILIBRIUM_COLUMNS) + "\n")
         np.savetxt(text, block, fmt=["%d", "%.17g", "%.17g"], delimiter=",")
-        with open(path, "a", encoding="utf-8") as stream:
+        with disk_full_named(path), open(path, "a", encoding="utf-8") as stream:
             stream.write(text.getvalue())
             stream.flush()
 
@@ -215,7 +220,10 @@ class RunDir:
         try:
             return torch.load(path, map_location="cpu", weights_only=True)
         except Exception as error:  # torch raises many types for a damaged archive
-            raise RunFolderError(f"{path} is corrupt ({type(error).__name__}); the run cannot resume") from None
+            raise RunFolderError(
+                f"{path} is corrupt ({type(error).__name__}); the run cannot resume from it: "
+                "remove it and resume to start the run again from step 0"
+            ) from None
 
 
 def ensure_writable_folder(folder: Path) -> None:

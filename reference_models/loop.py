@@ -17,6 +17,14 @@ from tqdm.auto import tqdm
 import collapsekit
 from collapsekit.atomic import atomic_write_bytes
 from collapsekit.limits import check_count, check_samples_fit
+from collapsekit.run_cleanup import clear_run_files
+from reference_models.recovery import (
+    check_trained_as,
+    checkpoint_state,
+    load_trainer_state,
+    repair_run_files,
+    trainer_state,
+)
 from reference_models.registry import get_model
 from reference_models.training import GANTrainer, TrainConfig, data_kind, resolve_device
 
@@ -62,18 +70,27 @@ def train(
 
 
 def resume(run_dir: str | os.PathLike, progress: bool = True) -> collapsekit.Summary:
-    """Continue the run in ``run_dir`` from its last checkpoint."""
+    """Continue the run in ``run_dir`` from its last checkpoint.
+
+    A run stopped before its first checkpoint starts again from step 0 (nothing
+    of it can be kept). A ``config.json`` that no longer describes the
+    checkpoint's run is refused; damaged history, sample and equilibrium files
+    are repaired first (see ``reference_models/recovery.py``).
+    """
     run = collapsekit.RunDir.open(run_dir)
     config = TrainConfig.from_dict(run.read_config())
+    if not run.has_checkpoint():
+        logger.info("%s stopped before its first checkpoint; starting it again", run_dir)
+        clear_run_files(run_dir)
+        return train(config, run_dir, progress)
     trainer = build_trainer(config)
+    checkpoint = run.load_checkpoint()
+    check_trained_as(trainer_state(checkpoint, run_dir), trainer.config, run_dir)
+    repair_run_files(run, checkpoint)
     monitor = _monitor(trainer, run_dir, resume=True)
     state = monitor.resume()
-    if state is None:
-        raise collapsekit.RunFolderError(
-            f"{run_dir} has no checkpoint yet; start the run again instead"
-        )
     with _marked_if_interrupted(monitor):
-        trainer.load_state_dict(state)
+        load_trainer_state(trainer, state, run_dir)
         return _run_steps(trainer, monitor, trainer.sampler(monitor.num_samples), progress)
 
 
@@ -150,7 +167,7 @@ def _evaluate(monitor, trainer: GANTrainer, sampler, checkpoint: bool) -> dict:
     if checkpoint:
         write_sample_grid(trainer, sampler, monitor.run.path)
     if checkpoint and monitor.diverged_at is None:  # never checkpoint a diverged state
-        monitor.save_checkpoint(trainer.state_dict())
+        monitor.save_checkpoint(checkpoint_state(trainer, monitor.rows))
     return row
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from collapsekit.atomic import json_safe
 from collapsekit.errors import CollapsekitError
+from collapsekit.run_lock import lock_path, run_lock
 from collapsekit.runs import CONFIG, RunDir
-from collapsekit.sweep.locks import lock_path, run_lock
 from collapsekit.sweep.plan import FAILED, RESUME, SKIP, RunOutcome, RunTask, folder_action
 
 
