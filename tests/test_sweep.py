@@ -240,8 +240,9 @@ def test_invalid_runs_are_planned_as_failures_with_their_error(tmp_path):
 def test_parallelism_never_asks_for_more_threads_than_cores():
     cores = usable_cores()
     assert parallelism("local", None, None, 100) == (cores, 1)
-    assert parallelism("local", 1, None, 8) == (1, cores)
-    assert parallelism("local", None, None, 1) == (1, cores)
+    # one thread per run even on spare cores: the bundled nets gain nothing from more
+    assert parallelism("local", 1, None, 8) == (1, 1)
+    assert parallelism("local", None, None, 1) == (1, 1)
     assert parallelism("local", 2, 3, 8) == (2, 3)
     assert parallelism("ray", None, None, 8) == (8, 1)
 

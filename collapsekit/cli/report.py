@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from collapsekit.cli.common import clear_errors
+from collapsekit.cli.threads import threads_option, use_threads
 
 
 @click.command("report")
@@ -25,8 +26,11 @@ from collapsekit.cli.common import clear_errors
     default=None,
     help="Heading of the report  [default: collapsekit report: <datasets>].",
 )
+@threads_option
 @clear_errors
-def report_command(sources: tuple[Path, ...], out: Path, title: str | None) -> None:
+def report_command(
+    sources: tuple[Path, ...], out: Path, title: str | None, threads: int | None
+) -> None:
     """Compare runs: models across seeds, published numbers, plots of samples, coverage and D.
 
     SOURCES are run folders or folders holding runs (any depth)  [default: runs].
@@ -39,6 +43,8 @@ def report_command(sources: tuple[Path, ...], out: Path, title: str | None) -> N
       collapsekit report runs/ring-study runs/vanilla-grid25-seed0 --out reports/study --title "Ring study"
     """
     from collapsekit.report import build_report, loading
+
+    use_threads(threads, "vector")  # tables and plots: no parallel work that pays for threads
 
     skips_logged = logging.getLogger(loading.__name__)
     skips_logged.disabled = True  # the skipped folders are listed below, one line each
