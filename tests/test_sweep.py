@@ -545,6 +545,38 @@ def test_sigterm_to_one_worker_interrupts_its_run_only(tmp_path):
 
 
 @posix_only
+def test_sigkill_to_one_worker_fails_its_run_only_and_the_other_resumes(tmp_path):
+    grid = SweepGrid(["vanilla"], ["ring8"], [0, 1], settings={**TINY, "steps": 600, "eval_every": 20})
+    tasks = plan_sweep(grid, tmp_path)
+    stop = threading.Event()
+
+    def kill_one_worker_mid_run():
+        while not stop.is_set():
+            if all(_evaluations(Path(task.run_dir)) >= 2 for task in tasks):
+                # the first worker: Python's pool notices the death of a worker it started
+                # later only at its next event (here: the other run's end)
+                first = min(multiprocessing.active_children(), key=lambda worker: worker.pid)
+                os.kill(first.pid, signal.SIGKILL)  # `kill -9 WORKER`
+                return
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_one_worker_mid_run, daemon=True)
+    killer.start()
+    try:
+        outcomes = run_tasks(tasks, workers=2, threads_per_run=1)
+    finally:
+        stop.set()
+    failed = [o for o in outcomes if o.status == FAILED]
+    others = [o for o in outcomes if o.status != FAILED]
+    assert [o.error for o in failed] == ["BrokenProcessPool: its worker process died"]
+    # the other run was stopped with the pool, kept its checkpoint and resumed in a new one
+    # (or, when the pool noticed the death late, simply finished first)
+    assert [(o.status, o.step) for o in others] == [("finished", 600)]
+    assert others[0].action in (RESUME, TRAIN)
+    assert RunDir(others[0].run_dir).read_history()["step"].tolist() == list(range(0, 601, 20))
+
+
+@posix_only
 def test_sigterm_to_the_sweep_alone_stops_its_workers_and_marks_their_runs(tmp_path):
     process, runs = _start_long_sweep(tmp_path)
     process.send_signal(signal.SIGTERM)  # to the sweep process only, as `kill PID` does
