@@ -5,7 +5,7 @@ same cores (several seeds in several terminals, a run beside a notebook) make
 each other's threads wait at every parallel step: on the 2-core development
 machine two default runs side by side took over 250 s each for what one alone
 did in 17 s. The nets of the bundled benchmarks are small and gain nothing
-from more threads (see ``bench/bench_concurrency.py`` and docs/performance.md),
+from more threads (see ``bench/bench_concurrency.py`` and docs/running.md),
 so the commands and sweep workers take ``AUTOMATIC_THREADS[kind]`` unless told
 otherwise:
 
@@ -31,7 +31,7 @@ import os
 from collections.abc import Mapping
 
 THREAD_ENVIRONMENT = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "TORCH_NUM_THREADS")
-# Threads per kind of work when nothing says otherwise (measured: docs/performance.md).
+# Threads per kind of work when nothing says otherwise (measured: docs/running.md).
 AUTOMATIC_THREADS = {
     "vector": 1,  # 2-D MLPs: one thread is as fast alone, and 10-20x faster beside other work
     "image": 1,  # 8x8 DCGAN nets: the same under any other load (2 threads: 1-4 steps/s vs 20-40)
