@@ -70,7 +70,7 @@ class ModeCoverage:
     def __post_init__(self) -> None:
         share = self.min_share
         if isinstance(share, bool) or not isinstance(share, numbers.Real) or not 0 <= share <= 1:
-            raise CollapsekitError(f"min_share must be a number in [0, 1], got {share!r}")
+            raise CollapsekitError(f"min_share must lie in [0, 1], got {share!r}")
         self.reset()
 
     def reset(self) -> None:

@@ -117,7 +117,7 @@ def test_huge_samples_give_a_finite_kid_spread_without_numpy_warnings(recwarn):
         ({"baseline": True, "num_samples": True}, "num_samples must be a positive integer, got True"),
         ({"samples": GOOD, "seed": "x"}, "seed must be an integer from 0 to 4294967295, got 'x'"),
         ({"samples": GOOD, "seed": 2**70}, "seed must be an integer from 0 to 4294967295"),
-        ({"samples": GOOD, "min_share": "x"}, "min_share must be a number in \\[0, 1\\], got 'x'"),
+        ({"samples": GOOD, "min_share": "x"}, "min_share must lie in \\[0, 1\\], got 'x'"),
         ({"samples": GOOD, "device": "nonsense"}, "unknown device 'nonsense'"),
     ],
 )
