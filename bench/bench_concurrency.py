@@ -13,6 +13,7 @@ with ``--threads <cores>``, torch's own default (one thread per core), which is
 what every run took before collapsekit chose: the ratio that choice avoids.
 
     python bench/bench_concurrency.py [--steps 2000] [--default-steps 300] [--skip-default]
+                                      [--busy-threads N]
 """
 
 from __future__ import annotations
@@ -71,8 +72,11 @@ def side_by_side(out: Path, steps: int, threads: int | None) -> list[float]:
     return [steps_per_second(p, out / f"pair{i}", steps) for i, p in enumerate(processes)]
 
 
-def beside_busy_job(out: Path, steps: int, threads: int | None) -> list[float]:
-    busy = subprocess.Popen([sys.executable, "-c", BUSY_JOB], env=child_environment())
+def beside_busy_job(out: Path, steps: int, threads: int | None, busy_threads: int | None) -> list[float]:
+    environment = child_environment()
+    if busy_threads:
+        environment["OMP_NUM_THREADS"] = str(busy_threads)
+    busy = subprocess.Popen([sys.executable, "-c", BUSY_JOB], env=environment)
     try:
         time.sleep(2.0)  # the job is importing torch and then training
         process = start_run(out, "busy", steps, threads)
@@ -82,7 +86,9 @@ def beside_busy_job(out: Path, steps: int, threads: int | None) -> list[float]:
         busy.wait()
 
 
-def measure(label: str, steps: int, threads: int | None) -> list[tuple[str, str, float, float]]:
+def measure(
+    label: str, steps: int, threads: int | None, busy_threads: int | None
+) -> list[tuple[str, str, float, float]]:
     """(setting, case, steps/s, ratio to alone) for the three cases."""
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-concurrency-") as folder:
@@ -90,7 +96,7 @@ def measure(label: str, steps: int, threads: int | None) -> list[tuple[str, str,
         rows.append((label, "alone", solo, 1.0))
         for index, rate in enumerate(side_by_side(Path(folder), steps, threads)):
             rows.append((label, f"side by side, run {index + 1}", rate, rate / solo))
-        rate = beside_busy_job(Path(folder), steps, threads)[0]
+        rate = beside_busy_job(Path(folder), steps, threads, busy_threads)[0]
         rows.append((label, "beside a busy torch job", rate, rate / solo))
     return rows
 
@@ -102,12 +108,18 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=2000, help="steps per run, automatic threads")
     parser.add_argument("--default-steps", type=int, default=300, help="steps per run, --threads <cores>")
     parser.add_argument("--skip-default", action="store_true", help="time the automatic choice only")
+    parser.add_argument(
+        "--busy-threads", type=int, default=None,
+        help="threads of the busy job  [default: torch's own, one per core]",
+    )  # fmt: skip
     args = parser.parse_args()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"cores={cores} load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
-    rows = measure("automatic threads", args.steps, None)
+    busy = args.busy_threads or cores
+    print(f"busy job: a 256-wide MLP trained in a loop with {busy} torch thread(s)")
+    rows = measure("automatic threads", args.steps, None, args.busy_threads)
     if not args.skip_default:
-        rows += measure(f"--threads {cores} (torch's default)", args.default_steps, cores)
+        rows += measure(f"--threads {cores} (torch's default)", args.default_steps, cores, args.busy_threads)
     print(f"{'setting':<32} {'case':<26} {'steps/s':>8} {'x alone':>8}")
     for setting, case, rate, ratio in rows:
         print(f"{setting:<32} {case:<26} {rate:8.1f} {ratio:8.2f}")

@@ -23,10 +23,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from collapsekit.d_map import read_d_map
 from collapsekit.errors import CollapsekitError, RunFolderError
 from collapsekit.metrics import keys
 from collapsekit.run_cleanup import remove_stale_temporary_files
-from collapsekit.runs import RunDir, _run_row, find_runs, read_d_map
+from collapsekit.runs import RunDir, _run_row, find_runs
 
 logger = logging.getLogger(__name__)
 
