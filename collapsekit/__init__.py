@@ -10,7 +10,14 @@ Example:
 from __future__ import annotations
 
 from collapsekit.d_map import read_d_map, write_d_map
-from collapsekit.data import Dataset, get_dataset, list_datasets, register_dataset
+from collapsekit.data import (
+    Dataset,
+    GaussianMixture,
+    get_dataset,
+    list_datasets,
+    load_dataset_file,
+    register_dataset,
+)
 from collapsekit.diagnose import Finding, Thresholds, diagnose
 from collapsekit.errors import CollapsekitError, DiskFullError, RunFolderError
 from collapsekit.evaluate import evaluate, feature_metrics
@@ -31,6 +38,7 @@ __all__ = [
     "CollapsekitError",
     "DiskFullError",
     "Dataset",
+    "GaussianMixture",
     "Finding",
     "ModeCoverage",
     "Monitor",
@@ -42,6 +50,7 @@ __all__ = [
     "get_dataset",
     "keys",
     "list_datasets",
+    "load_dataset_file",
     "load_history",
     "load_runs",
     "mode_kl",

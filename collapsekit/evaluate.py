@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from collections.abc import Iterable
 
 import numpy as np
@@ -33,13 +34,15 @@ from collapsekit.data import Dataset, get_dataset
 from collapsekit.data.base import check_samples, plain_tensor
 from collapsekit.errors import CollapsekitError
 from collapsekit.features import FeatureExtractor, accepted_options, get_feature_extractor
-from collapsekit.limits import FLOAT32_BYTES, check_count, check_fits_in_memory, check_seed
+from collapsekit.limits import FLOAT32_BYTES, check_count, check_seed
+from collapsekit.memory import check_fits_in_memory
 from collapsekit.metrics import keys
 from collapsekit.metrics.fidelity import fid, inception_score, kid, mode_log_posterior
 from collapsekit.metrics.knn_blocks import resolve_device
 from collapsekit.metrics.manifold import DENSITY_COVERAGE_K, PRECISION_RECALL_K, manifold_metrics
 from collapsekit.metrics.modes import DEFAULT_MIN_SHARE, mode_metrics
 from collapsekit.metrics.ndb import DEFAULT_BINS, ndb
+from collapsekit.metrics.scale import scale_mismatch
 from collapsekit.metrics.support import duplicate_threshold, support_estimate
 
 logger = logging.getLogger(__name__)
@@ -123,8 +126,10 @@ def evaluate(
 
     Args:
         samples: generated samples (tensor or array); omit with ``baseline=True``.
-        dataset: dataset name (``"ring8"``, ``"grid25:std=0.1"``) or object; needed for
-            mode metrics and to draw real samples.
+        dataset: dataset name (``"ring8"``, ``"grid25:std=0.1"``) or object (your own
+            ``collapsekit.GaussianMixture``); needed for mode metrics and to draw real
+            samples. Samples that look like the modes on another scale (0 of K modes
+            captured, yet rescaled they would match) raise a one-line warning.
         real: real samples to compare with; default: as many fresh samples of ``dataset``.
         metrics: groups or result keys to compute; default: every one that applies.
         baseline: score fresh real samples (``num_samples`` of them, default the
@@ -155,6 +160,7 @@ def evaluate(
     result: dict[str, object] = {keys.NUM_SAMPLES: int(generated.shape[0])}
     if "modes" in groups:
         result.update(mode_metrics(generated, data, min_share=min_share))
+        _warn_scale(generated, data)
     if "inception_score" in groups:
         result.update(inception_score(_log_posterior(generated, data, extractor), seed=seed))
     feature_groups = [group for group in groups if group in FEATURE_GROUPS]
@@ -353,6 +359,13 @@ def _log_posterior(
     if data is not None and _has_mode_posterior(data):
         return mode_log_posterior(samples, data)
     return extractor.class_logits(samples)
+
+
+def _warn_scale(samples: torch.Tensor, data: Dataset) -> None:
+    """One warning line when the samples look like the modes on another scale (0 of K modes)."""
+    message = scale_mismatch(samples, data)
+    if message is not None:
+        warnings.warn(message, stacklevel=3)
 
 
 def _check_enough_samples(groups: list[str], generated: int, real: int) -> None:

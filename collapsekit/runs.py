@@ -5,7 +5,8 @@ Layout of ``runs/<id>/``:
 - ``config.json``: what was run (model, data spec, seed, trainer options).
 - ``history.csv``: one row per evaluation, rewritten atomically at each one.
 - ``equilibrium.csv``: per-step mean sigmoid(D) on real and generated batches
-  (``step,d_real,d_fake``), appended in blocks; a torn last line is ignored.
+  (``step,d_real,d_fake``), or a WGAN critic's mean raw scores
+  (``step,critic_real,critic_fake``), appended in blocks; a torn last line is ignored.
 - ``samples.npz``: ``final`` plus ``step_<N>`` snapshots of evaluation samples.
 - ``checkpoint.pt``: the trainer's state at the last evaluation (weights,
   optimisers, step, RNG states), loaded with ``weights_only=True``.
@@ -58,6 +59,7 @@ CHECKPOINT = "checkpoint.pt"
 SUMMARY = "summary.json"
 
 EQUILIBRIUM_COLUMNS = (keys.STEP, keys.D_REAL, keys.D_FAKE)
+CRITIC_EQUILIBRIUM_COLUMNS = (keys.STEP, keys.CRITIC_REAL, keys.CRITIC_FAKE)
 LIST_COLUMNS = LIST_METRICS  # stored as JSON text in CSV cells
 
 
@@ -144,26 +146,34 @@ class RunDir:
         return check_history(frame, path)
 
     # -- equilibrium -------------------------------------------------------------
-    def append_equilibrium(self, steps: np.ndarray, d_real: np.ndarray, d_fake: np.ndarray) -> None:
-        """Append per-step rows; the header is written with the first block."""
+    def append_equilibrium(
+        self,
+        steps: np.ndarray,
+        d_real: np.ndarray,
+        d_fake: np.ndarray,
+        columns: tuple[str, str, str] = EQUILIBRIUM_COLUMNS,
+    ) -> None:
+        """Append per-step rows; the header (``columns``) is written with the first block."""
         path = self.path / EQUILIBRIUM
         new = not path.exists()
         block = np.column_stack([steps, d_real, d_fake])
         text = io.StringIO()
         if new:
-            text.write(",".join(EQUILIBRIUM_COLUMNS) + "\n")
+            text.write(",".join(columns) + "\n")
         np.savetxt(text, block, fmt=["%d", "%.17g", "%.17g"], delimiter=",")
         with disk_full_named(path), open(path, "a", encoding="utf-8") as stream:
             stream.write(text.getvalue())
             stream.flush()
 
     def read_equilibrium(self) -> pd.DataFrame:
-        """Per-step equilibrium rows; a torn or malformed last line (kill -9 mid-write) is dropped."""
+        """Per-step equilibrium rows (``step,d_real,d_fake`` or ``step,critic_real,critic_fake``);
+        a torn or malformed last line (kill -9 mid-write) is dropped."""
         path = self.path / EQUILIBRIUM
         if not path.exists():
             return pd.DataFrame(columns=list(EQUILIBRIUM_COLUMNS))
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-        if not lines or lines[0].split(",") != list(EQUILIBRIUM_COLUMNS):
+        header = tuple(lines[0].split(",")) if lines else ()
+        if header not in (EQUILIBRIUM_COLUMNS, CRITIC_EQUILIBRIUM_COLUMNS):
             raise RunFolderError(f"{path} is corrupt: unexpected header")
         rows = []
         for line in lines[1:]:
@@ -173,8 +183,8 @@ class RunDir:
             except (ValueError, IndexError):
                 if line is not lines[-1]:
                     raise RunFolderError(f"{path} is corrupt: bad line {line!r}") from None
-        frame = pd.DataFrame(rows, columns=list(EQUILIBRIUM_COLUMNS))
-        return frame.astype({keys.STEP: "int64", keys.D_REAL: "float64", keys.D_FAKE: "float64"})
+        frame = pd.DataFrame(rows, columns=list(header))
+        return frame.astype({header[0]: "int64", header[1]: "float64", header[2]: "float64"})
 
     def truncate_equilibrium(self, last_step: int) -> pd.DataFrame:
         """Keep rows with step <= last_step (used on resume); return what is kept."""
@@ -182,9 +192,8 @@ class RunDir:
         frame = frame[frame[keys.STEP] <= last_step]
         (self.path / EQUILIBRIUM).unlink(missing_ok=True)
         if len(frame):
-            self.append_equilibrium(
-                frame[keys.STEP].to_numpy(), frame[keys.D_REAL].to_numpy(), frame[keys.D_FAKE].to_numpy()
-            )
+            steps, real, fake = (frame[column].to_numpy() for column in frame.columns)
+            self.append_equilibrium(steps, real, fake, tuple(frame.columns))
         return frame
 
     # -- samples -----------------------------------------------------------------

@@ -6,6 +6,12 @@ found in. The generator is the ``model`` argument when given; otherwise the
 ``torch.nn.Module`` objects the function refers to (a module passed as the
 function itself, a bound method's owner, a callable object's attributes, closure
 variables and globals it names; see ``referenced_modules``).
+
+With a ``seed``, ``sample_fn`` runs inside ``torch.random.fork_rng`` on the CPU
+and every CUDA device in use, seeded with ``seed``: the noise it draws from the
+global generators (``torch.randn``) is the same at every evaluation, and the
+caller's random state is exactly as it was before, so watching a run never
+changes its training.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ def draw_samples(
     sample_shape: tuple[int, ...],
     model: torch.nn.Module | Iterable[torch.nn.Module] | None = None,
     data_name: str = "the data",
+    seed: int | None = None,
 ) -> torch.Tensor:
     """Return ``num_samples`` samples (N, *sample_shape) as float32 on the CPU.
 
@@ -44,11 +51,36 @@ def draw_samples(
         )
     modules = _as_modules(model) if model is not None else referenced_modules(sample_fn)
     chunks = []
-    with torch.no_grad(), eval_mode(modules):
+    with torch.no_grad(), eval_mode(modules), own_random_state(seed):
         for start in range(0, num_samples, chunk):
             size = min(chunk, num_samples - start)
             chunks.append(_checked(sample_fn(size), size, tuple(sample_shape), data_name))
     return torch.cat(chunks)  # (num_samples, *sample_shape)
+
+
+@contextlib.contextmanager
+def own_random_state(seed: int | None) -> Iterator[None]:
+    """Run the block on forked global generators seeded with ``seed``; restore them afterwards.
+
+    Forks the CPU generator and, when CUDA is initialised, every CUDA device's
+    (never initialising CUDA itself). ``seed=None`` runs the block as it is.
+
+    Example:
+        >>> before = torch.get_rng_state()
+        >>> with own_random_state(7):
+        ...     first = torch.randn(2)
+        >>> torch.equal(torch.get_rng_state(), before)
+        True
+    """
+    if seed is None:
+        yield
+        return
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
+    with torch.random.fork_rng(devices=devices):
+        torch.default_generator.manual_seed(seed)
+        for index in devices:
+            torch.cuda.default_generators[index].manual_seed(seed)
+        yield
 
 
 def _as_modules(model: object) -> list[torch.nn.Module]:

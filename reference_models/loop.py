@@ -18,6 +18,7 @@ import collapsekit
 from collapsekit.atomic import atomic_write_bytes
 from collapsekit.limits import check_count, check_samples_fit
 from collapsekit.run_cleanup import clear_run_files
+from reference_models.protocols import apply_protocol
 from reference_models.recovery import (
     check_trained_as,
     checkpoint_state,
@@ -40,6 +41,7 @@ GRID_MIN_TILE = 32  # pixels per image side in a grid at least (8x8 images are e
 def build_trainer(config: TrainConfig) -> GANTrainer:
     """Validate ``config`` and build its trainer (before any folder is written)."""
     config.validate()
+    apply_protocol(config)  # in place, like fill_defaults: config.json stores what it resolved
     dataset = collapsekit.get_dataset(config.data)
     config.fill_defaults(dataset)  # in place: config.json stores the settings used
     check_evaluation_fits(config, dataset)
@@ -243,9 +245,8 @@ def write_discriminator_map(trainer: GANTrainer, run_dir, size: int = D_MAP_SIZE
     discriminator.eval()
     with torch.no_grad():
         for batch in order.split(trainer.config.batch_size):
-            logits[batch] = (
-                discriminator(points[batch].to(trainer.device)).reshape(-1).float().cpu()
-            )
+            points_in = points[batch].to(trainer.device)
+            logits[batch] = trainer.discriminator_logits_at(points_in).reshape(-1).float().cpu()
     discriminator.train(was_training)
     values = torch.sigmoid(logits).reshape(size, size)  # (H, W)
     collapsekit.write_d_map(run_dir, x.numpy(), y.numpy(), values.numpy())

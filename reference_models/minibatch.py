@@ -5,7 +5,7 @@ of its batch, so a generator that puts a whole batch on one mode is easy to spot
 
     M_i = f(x_i) T                                  f(x_i) in R^A, T in R^{A x B x C}, M_i in R^{B x C}
     c_b(x_i, x_j) = exp(-||M_i,b - M_j,b||_1)       one closeness per kernel b = 1..B
-    o(x_i)_b = sum over j != i of c_b(x_i, x_j)     o(x_i) in R^B
+    o(x_i)_b = sum over j != i of c_b(x_i, x_j) + b_b   o(x_i) in R^B
     logit(x_i) = head([f(x_i), o(x_i)])             o joins f before the last layer
 
 ``MinibatchDiscriminator`` wraps any discriminator that has ``features(x)`` and
@@ -16,12 +16,11 @@ paper's code, so each sample is compared with its own kind.
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
 import collapsekit
+from reference_models.closeness import ClosenessSums
 from reference_models.training import GANTrainer
 
 DEFAULT_KERNELS = (
@@ -33,7 +32,8 @@ DEFAULT_KERNEL_DIM = 5  # C: dim_per_kernel in openai/improved-gan nn.py Minibat
 # vanilla). B = 5 gives 6.6 million, the layer work of the authors' CIFAR setting (batch 100,
 # B = 100, C = 5: 5.0 million), at 6.4x a vanilla step. Images keep the code's B = 100.
 VECTOR_KERNELS = 5
-TENSOR_INIT_STD = 0.05  # T ~ N(0, 0.05^2), the init of theta in MinibatchLayer
+THETA_INIT_STD = 0.05  # theta ~ N(0, 0.05^2): lasagne.init.Normal(0.05) in MinibatchLayer
+BIAS_INIT = -1.0  # b = Constant(-1.), replaced by the data-dependent init
 # The code's data-dependent init scales each kernel so that, on a batch of real data, the
 # mean L1 distance from a sample to its nearest neighbour is 2 (c_b about exp(-2) there).
 INIT_NEAREST_DISTANCE = 2.0
@@ -46,7 +46,14 @@ CHUNK_PAIRS = 2**18
 
 
 class MinibatchDiscrimination(nn.Module):
-    """The minibatch layer: features (N, A) -> o (N, B), each sample's closeness to the rest of its batch.
+    """The minibatch layer of openai/improved-gan (nn.py MinibatchLayer): features (N, A) -> f (N, B).
+
+    T is weight-normalised: ``T = theta * exp(log_weight_scale) / ||theta||``, the
+    norm taken over the input axis A for each (kernel, dimension). Then
+    ``f(x_i)_b = sum over j != i of exp(-||M_i,b - M_j,b||_1) + b_b``. Call
+    ``initialise(features)`` once on real features: the code's data-dependent
+    init, which sets the scale so the mean nearest-neighbour distance is 2 and
+    the bias to minus the mean closeness sum, so f starts centred.
 
     Example:
         >>> layer = MinibatchDiscrimination(in_features=16, kernels=100, kernel_dim=5)
@@ -61,11 +68,22 @@ class MinibatchDiscrimination(nn.Module):
         check_positive(in_features=in_features, kernels=kernels, kernel_dim=kernel_dim)
         self.kernels = kernels
         self.kernel_dim = kernel_dim
-        self.tensor = nn.Parameter(
-            torch.randn(in_features, kernels, kernel_dim) * TENSOR_INIT_STD
+        self.theta = nn.Parameter(
+            torch.randn(in_features, kernels, kernel_dim) * THETA_INIT_STD
         )  # (A, B, C)
+        self.log_weight_scale = nn.Parameter(torch.zeros(kernels, kernel_dim))  # (B, C)
+        self.bias = nn.Parameter(torch.full((kernels,), BIAS_INIT))  # (B,)
+
+    def weight(self) -> torch.Tensor:
+        """T (A, B, C): theta normalised over A, times exp(log_weight_scale)."""
+        norm = self.theta.square().sum(dim=0).sqrt()  # (B, C)
+        return self.theta * (self.log_weight_scale.exp() / norm)  # (A, B, C)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.closeness_sums(features) + self.bias  # (N, B)
+
+    def closeness_sums(self, features: torch.Tensor) -> torch.Tensor:
+        """(N, A) -> (N, B): sum over j != i of exp(-||M_i,b - M_j,b||_1), before the bias."""
         per_kernel = self._per_kernel(features)  # (B, N, C)
         size = features.shape[0]
         chunk = max(1, CHUNK_PAIRS // (size * size))
@@ -74,63 +92,25 @@ class MinibatchDiscrimination(nn.Module):
 
     def _per_kernel(self, features: torch.Tensor) -> torch.Tensor:
         features = features.flatten(1)  # (N, A)
-        matrices = features @ self.tensor.flatten(1)  # (N, B * C): M_i = f(x_i) T
+        matrices = features @ self.weight().flatten(1)  # (N, B * C): M_i = f(x_i) T
         return matrices.view(-1, self.kernels, self.kernel_dim).transpose(0, 1)  # (B, N, C)
 
     @torch.no_grad()
-    def initialise_scale(self, features: torch.Tensor) -> torch.Tensor:
-        """Rescale each kernel of T so that on ``features`` (N, A) the mean nearest-neighbour distance is 2.
+    def initialise(self, features: torch.Tensor) -> torch.Tensor:
+        """The code's data-dependent init on ``features`` (N, A); returns the distance scales (B,).
 
-        The data-dependent initialisation of the authors' code, without which the
-        layer starts with every c_b near 1 (o near N - 1) and huge logits. Kernels
-        whose samples all coincide keep their scale. Returns the factors (B,).
+        ``mean_min = 0.5 * mean_i min_j ||M_i,b - M_j,b||_1``; ``log_weight_scale -=
+        log(mean_min)``, so the mean nearest-neighbour distance becomes 2; then
+        ``b = -mean_i f(x_i)``. Kernels whose samples all coincide keep their scale.
         """
         per_kernel = self._per_kernel(features)  # (B, N, C)
         distances = torch.cdist(per_kernel, per_kernel, p=1)  # (B, N, N)
         distances.diagonal(dim1=1, dim2=2).fill_(float("inf"))
         nearest = distances.min(dim=2).values.mean(dim=1)  # (B,)
-        factors = torch.where(
-            nearest > 0, INIT_NEAREST_DISTANCE / nearest, torch.ones_like(nearest)
-        )
-        self.tensor.mul_(factors.view(1, -1, 1))
-        return factors
-
-
-class ClosenessSums(torch.autograd.Function):
-    """(b, N, C) rows M_i,b of some kernels -> (b, N) sums over j != i of exp(-||M_i,b - M_j,b||_1).
-
-    The L1 distances come from ``torch.cdist`` (p = 1), which never builds the
-    (b, N, N, C) differences that plain autograd would build and keep. The
-    gradient is written out: with G = dL/do and c the closeness,
-
-        dL/dM_i,c = sum over j of -(G_i + G_j) c_ij sign(M_i,c - M_j,c),
-
-    one call of cdist's own backward with the symmetric weights -(G_i + G_j) c_ij
-    (the distance matrix depends on M through both of its arguments). Together
-    about 10x faster than autograd through the differences on a CPU, and equal to
-    it to rounding (tested against the formula and by gradcheck).
-    """
-
-    @staticmethod
-    def forward(ctx, per_kernel: torch.Tensor) -> torch.Tensor:
-        distances = torch.cdist(per_kernel, per_kernel, p=1)  # (b, N, N), exactly 0 on the diagonal
-        # c_b(x_i, x_j) = exp(-distance). Distances past -log(smallest normal number) - 1 (86.3
-        # in float32) count as that distance: their closeness would be a subnormal number below
-        # 3.2e-38, which x86 CPUs compute about 10x slower than a normal one. (Far pairs are
-        # the common case once D has trained: most of them, on ring8.)
-        cutoff = -math.log(torch.finfo(distances.dtype).tiny) - 1.0
-        closeness = distances.clamp(max=cutoff).neg_().exp_()
-        closeness.diagonal(dim1=1, dim2=2).zero_()  # a sample is not compared with itself
-        ctx.save_for_backward(per_kernel, distances, closeness)
-        return closeness.sum(dim=2)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
-        per_kernel, distances, closeness = ctx.saved_tensors
-        weights = (grad.neg().unsqueeze(2) - grad.unsqueeze(1)).mul_(closeness)  # (b, N, N) dL/dD
-        return torch.ops.aten._cdist_backward(
-            weights.contiguous(), per_kernel.contiguous(), per_kernel.contiguous(), 1.0, distances
-        )
+        scale = torch.where(nearest > 0, nearest / INIT_NEAREST_DISTANCE, torch.ones_like(nearest))
+        self.log_weight_scale.sub_(scale.log().unsqueeze(1))
+        self.bias.copy_(-self.closeness_sums(features).mean(dim=0))
+        return scale
 
 
 class MinibatchDiscriminator(nn.Module):
@@ -195,7 +175,7 @@ class MinibatchGAN(GANTrainer):
         rng = torch.Generator().manual_seed(self.config.seed + INIT_SEED_OFFSET)
         real = self.dataset.sample(self.config.batch_size, generator=rng)  # (N, *sample_shape)
         with torch.no_grad():
-            discriminator.minibatch.initialise_scale(discriminator.base.features(real))
+            discriminator.minibatch.initialise(discriminator.base.features(real))
         return discriminator
 
 

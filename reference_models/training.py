@@ -2,109 +2,28 @@
 
 Trainers use collapsekit only through its public API (datasets and the Monitor),
 exactly as a user's own training code would. A variant subclasses ``GANTrainer``
-and overrides the update it changes (``generator_loss`` for unrolled GANs,
-``build_discriminator`` for minibatch discrimination).
+and overrides the part it changes (``loss_of_generated`` for unrolled GANs,
+``build_discriminator`` for minibatch discrimination, the batches and ``generate``
+for PacGAN). The settings (nets, objective, update order, fixed training set)
+come from the TrainConfig, filled in by the run's protocol.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 import collapsekit
 from collapsekit.data import Dataset
-from collapsekit.limits import check_positive_finite, check_seed
-from reference_models.conv_nets import ConvDiscriminator, ConvGenerator
-from reference_models.nets import MLPDiscriminator, MLPGenerator
+from reference_models.config import DEFAULTS, TrainConfig, data_kind, resolve_device
+from reference_models.losses import discriminator_loss, generator_loss, generator_objective
+from reference_models.net_builders import build_discriminator, build_generator, check_nets
+from reference_models.train_set import FixedTrainingSet
 
 logger = logging.getLogger(__name__)
-
-
-# Defaults per kind of data ("vector": 2-D mixtures, "image": (C, S, S) samples).
-DEFAULTS = {
-    "vector": {
-        "steps": 25_000,  # Metz et al.: 25,000 iterations
-        "eval_every": 1_000,  # 26 evaluations per default run
-        "batch_size": 512,  # Metz et al. notebook
-        "z_dim": 256,  # Metz et al.: z of 256 dims, N(0, I)
-        "hidden": 128,  # two hidden layers of 128 units in G and D
-        "lr_generator": 1e-3,  # Metz et al. notebook: G 1e-3, D 1e-4
-        "lr_discriminator": 1e-4,
-    },
-    "image": {
-        "steps": 5_000,  # a default stacked-digits run fits 10 minutes on 2 CPU cores
-        "eval_every": 500,  # 11 evaluations of 26,000 samples (about 6 s each on a CPU)
-        "batch_size": 64,  # DCGAN
-        "z_dim": 100,  # DCGAN: z of 100 dims (ours N(0, I), DCGAN's uniform)
-        "hidden": 32,  # conv base width: D 32 -> 64 channels, G 64 -> 32 on 8x8 images
-        "lr_generator": 2e-4,  # DCGAN: Adam 2e-4 for both, beta1 0.5
-        "lr_discriminator": 2e-4,
-    },
-}
-
-
-def data_kind(dataset: Dataset) -> str:
-    """The kind of data that picks nets and defaults: "image" for samples (C, H, W), else "vector"."""
-    return "image" if len(dataset.sample_shape) == 3 else "vector"
-
-
-@dataclass
-class TrainConfig:
-    """Everything that defines a run; stored in config.json and enough to resume it."""
-
-    model: str = "vanilla"
-    data: str = "ring8"
-    seed: int = 0
-    # None: the default of the data's kind (DEFAULTS below), filled in by build_trainer
-    steps: int | None = None
-    eval_every: int | None = None
-    batch_size: int | None = None
-    z_dim: int | None = None
-    hidden: int | None = None  # MLP hidden units (vector data), conv base width (images)
-    lr_generator: float | None = None
-    lr_discriminator: float | None = None
-    beta1: float = 0.5  # Adam beta1 of DCGAN and Metz et al.
-    beta2: float = 0.999
-    eval_samples: int | None = None  # None: the dataset's protocol (2,500 for 2-D)
-    device: str = "auto"  # "auto": CUDA when available, else CPU
-    options: dict = field(default_factory=dict)  # model-specific, e.g. {"unroll_steps": 5}
-
-    def fill_defaults(self, dataset: Dataset) -> TrainConfig:
-        """Set every setting left at None to the default for ``dataset``'s kind; returns self.
-
-        Example:
-            >>> TrainConfig(steps=100).fill_defaults(collapsekit.get_dataset("ring8")).z_dim
-            256
-        """
-        for name, value in DEFAULTS[data_kind(dataset)].items():
-            if getattr(self, name) is None:
-                setattr(self, name, value)
-        return self
-
-    def validate(self) -> None:
-        """Check the settings given; None (a default still to fill in) passes."""
-        for name in ("steps", "eval_every", "batch_size", "z_dim", "hidden"):
-            value = getattr(self, name)
-            if value is None:
-                continue
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise collapsekit.CollapsekitError(
-                    f"{name} must be a positive integer, got {value!r}"
-                )
-        check_seed(self.seed)
-        for name in ("lr_generator", "lr_discriminator"):
-            if getattr(self, name) is not None:
-                check_positive_finite(getattr(self, name), name)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> TrainConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})
 
 
 @dataclass
@@ -118,13 +37,17 @@ class StepResult:
 
 
 class GANTrainer:
-    """The original GAN with the non-saturating generator loss (Goodfellow et al. 2014).
+    """The original GAN (Goodfellow et al. 2014), with the settings of its TrainConfig.
 
-    One step: update D on a real and a generated batch, then G on a fresh batch.
+    One step, ``updates="alternating"``: update D on a real and a generated batch,
+    then G on a fresh batch. ``updates="simultaneous"``: one real and one noise
+    batch, both gradients taken at the same parameters, then both optimisers
+    step (the update order of Metz et al.'s notebook and PacGAN's code).
     """
 
     description = "GAN with the non-saturating generator loss (Goodfellow et al. 2014)"
     option_defaults: dict = {}
+    pack = 1  # samples D judges together (PacGAN sets it from its option)
 
     def __init__(self, config: TrainConfig, dataset: Dataset, device: torch.device) -> None:
         self.config = config
@@ -133,18 +56,29 @@ class GANTrainer:
         self.options = self.resolve_options(config.options, data_kind(dataset))
         config.options = dict(self.options)  # config.json stores the options used, defaults too
         config.fill_defaults(dataset)
+        config.validate()
+        check_nets(config.nets, data_kind(dataset), config.d_width)
+        self.objective = generator_objective(config.generator_objective)
         torch.manual_seed(config.seed)  # network initialisation
         self.generator = self.build_generator().to(device)
         self.discriminator = self.build_discriminator().to(device)
-        betas = (config.beta1, config.beta2)
-        self.optimizer_g = torch.optim.Adam(
-            self.generator.parameters(), config.lr_generator, betas=betas
-        )
-        self.optimizer_d = torch.optim.Adam(
-            self.discriminator.parameters(), config.lr_discriminator, betas=betas
-        )
+        self.optimizer_g, self.optimizer_d = self._optimizers()
         self.rng = torch.Generator().manual_seed(config.seed)  # real batches and noise, on the CPU
+        self.train_set = self._train_set()
         self.step = 0
+
+    def _optimizers(self) -> tuple[torch.optim.Adam, torch.optim.Adam]:
+        config, betas = self.config, (self.config.beta1, self.config.beta2)
+        return (
+            torch.optim.Adam(self.generator.parameters(), config.lr_generator, betas=betas),
+            torch.optim.Adam(self.discriminator.parameters(), config.lr_discriminator, betas=betas),
+        )
+
+    def _train_set(self) -> FixedTrainingSet | None:
+        size = self.config.train_set_size
+        if not size:
+            return None
+        return FixedTrainingSet(self.dataset, size, self.pack, self.config.seed)
 
     @classmethod
     def resolve_options(cls, options: dict, kind: str | None = None) -> dict:
@@ -162,39 +96,44 @@ class GANTrainer:
 
     # -- networks ---------------------------------------------------------------
     def build_generator(self) -> nn.Module:
-        if data_kind(self.dataset) == "image":
-            return ConvGenerator(self.config.z_dim, self.dataset.sample_shape, self.config.hidden)
-        (data_dim,) = self.dataset.sample_shape
-        return MLPGenerator(self.config.z_dim, data_dim, self.config.hidden)
+        config = self.config
+        return build_generator(config.nets, config.z_dim, self.dataset.sample_shape, config.hidden)
 
     def build_discriminator(self) -> nn.Module:
-        if data_kind(self.dataset) == "image":
-            return ConvDiscriminator(self.dataset.sample_shape, self.config.hidden)
-        (data_dim,) = self.dataset.sample_shape
-        return MLPDiscriminator(data_dim, self.config.hidden)
+        config = self.config
+        shape = self.dataset.sample_shape
+        return build_discriminator(config.nets, shape, config.hidden, self.pack, config.d_width)
 
     # -- data --------------------------------------------------------------------
     def noise(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.config.z_dim, generator=self.rng).to(self.device)  # (n, z_dim)
 
     def real_batch(self, n: int) -> torch.Tensor:
+        if self.train_set is not None:
+            return self.train_set.batch(n, self.rng).to(self.device)  # (n * pack, *sample_shape)
         return self.dataset.sample(n, generator=self.rng).to(self.device)  # (n, *sample_shape)
+
+    def generate(self, z: torch.Tensor) -> torch.Tensor:
+        """G's samples for noise ``z``; PacGAN generates its slots separately."""
+        return self.generator(z)
 
     # -- one step ------------------------------------------------------------------
     def train_step(self) -> StepResult:
-        batch = self.config.batch_size
-        real, z_d, z_g = self.real_batch(batch), self.noise(batch), self.noise(batch)
-        loss_d, real_logits, fake_logits = self.discriminator_update(real, z_d)
-        loss_g = self.generator_update(z_g, real)
+        if self.config.updates == "simultaneous":
+            result = self.simultaneous_step()
+        else:
+            batch = self.config.batch_size
+            real, z_d, z_g = self.real_batch(batch), self.noise(batch), self.noise(batch)
+            loss_d, real_logits, fake_logits = self.discriminator_update(real, z_d)
+            loss_g = self.generator_update(z_g, real)
+            result = StepResult(loss_d, loss_g, real_logits, fake_logits)
         self.step += 1
-        return StepResult(
-            loss_d.detach(), loss_g.detach(), real_logits.detach(), fake_logits.detach()
-        )
+        return StepResult(*(value.detach() for value in vars(result).values()))
 
     def discriminator_update(self, real: torch.Tensor, z: torch.Tensor):
         # Update D: maximize log D(x) + log(1 - D(G(z)))
         with torch.no_grad():
-            fake = self.generator(z)
+            fake = self.generate(z)
         real_logits = self.discriminator(real)
         fake_logits = self.discriminator(fake)
         loss = discriminator_loss(real_logits, fake_logits)
@@ -204,26 +143,59 @@ class GANTrainer:
         return loss, real_logits, fake_logits
 
     def generator_update(self, z: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-        # Update G: maximize log D(G(z)) (non-saturating)
+        # Update G: maximize log D(G(z)) (non-saturating) or minimize log(1 - D(G(z)))
         loss = self.generator_loss(z, real)
         self.optimizer_g.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer_g.step()
         return loss
 
+    def simultaneous_step(self) -> StepResult:
+        # D and G both step from the gradients at the current parameters of both, on one batch
+        batch = self.config.batch_size
+        real, z = self.real_batch(batch), self.noise(batch)
+        fake = self.generate(z)  # carries G's graph
+        real_logits, fake_logits = self.discriminator(real), self.discriminator(fake)
+        loss_d = discriminator_loss(real_logits, fake_logits)
+        loss_g = self.loss_of_generated(fake, real, fake_logits)
+        parameters_d = list(self.discriminator.parameters())
+        parameters_g = list(self.generator.parameters())
+        gradients = torch.autograd.grad(loss_d, parameters_d, retain_graph=True)
+        gradients += torch.autograd.grad(loss_g, parameters_g)
+        for parameter, gradient in zip(parameters_d + parameters_g, gradients, strict=True):
+            parameter.grad = gradient
+        self.optimizer_d.step()
+        self.optimizer_g.step()
+        return StepResult(loss_d, loss_g, real_logits, fake_logits)
+
     def generator_loss(self, z: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
         """The generator's objective at the current discriminator; ``real`` serves look-ahead variants."""
-        return generator_loss(self.discriminator(self.generator(z)))
+        return self.loss_of_generated(self.generate(z), real)
+
+    def loss_of_generated(
+        self, fake: torch.Tensor, real: torch.Tensor, fake_logits: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """G's objective on its samples ``fake`` (with graph); ``fake_logits``: D(fake), if known."""
+        if fake_logits is None:
+            fake_logits = self.discriminator(fake)
+        return self.objective(fake_logits)
 
     # -- evaluation and state -------------------------------------------------------------
+    def discriminator_logits_at(self, samples: torch.Tensor) -> torch.Tensor:
+        """D's logit for each of ``samples`` (N, *sample_shape) -> (N,), for maps of D."""
+        return self.discriminator(samples)
+
     def sampler(self, num_samples: int) -> FixedNoiseSampler:
         """Evaluation samples from a fixed noise batch, the same at every evaluation (PacGAN protocol)."""
         noise_rng = torch.Generator().manual_seed(self.config.seed + 1_000_003)
         noise = torch.randn(num_samples, self.config.z_dim, generator=noise_rng)
-        return FixedNoiseSampler(self.generator, noise, self.device)
+        batch = self.config.batch_size if self.config.eval_batch_norm == "batch" else None
+        return FixedNoiseSampler(self.generator, noise, self.device, batch)
 
     def state_dict(self) -> dict:
+        state = {"train_set": self.train_set.state_dict()} if self.train_set is not None else {}
         return {
+            **state,
             "step": self.step,
             "generator": self.generator.state_dict(),
             "discriminator": self.discriminator.state_dict(),
@@ -241,46 +213,60 @@ class GANTrainer:
         self.optimizer_d.load_state_dict(state["optimizer_d"])
         self.rng.set_state(state["rng"])
         torch.set_rng_state(state["torch_rng"])
+        if self.train_set is not None:
+            self.train_set.load_state_dict(state["train_set"])
 
 
 class FixedNoiseSampler:
-    """``sample_fn(n)`` over a fixed noise batch: successive calls walk through it, wrapping around."""
+    """``sample_fn(n)`` over a fixed noise batch: successive calls walk through it, wrapping around.
 
-    def __init__(self, generator: nn.Module, noise: torch.Tensor, device: torch.device) -> None:
+    ``batch_statistics`` (a batch size): G runs in training mode on batches of that
+    size, so its batch norm uses each batch's own statistics, as the Metz/PacGAN
+    stacked-MNIST code samples; its running statistics are left as they were.
+    """
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        noise: torch.Tensor,
+        device: torch.device,
+        batch_statistics: int | None = None,
+    ) -> None:
         self.generator = generator  # found by the Monitor, which switches it to eval mode
         self.noise = noise  # (N, z_dim) on the CPU
         self.device = device
+        self.batch_statistics = batch_statistics
         self.cursor = 0
 
     def __call__(self, n: int) -> torch.Tensor:
         index = (torch.arange(n) + self.cursor) % self.noise.shape[0]
         self.cursor = (self.cursor + n) % self.noise.shape[0]
-        return self.generator(self.noise[index].to(self.device))
+        noise = self.noise[index].to(self.device)  # (n, z_dim)
+        if self.batch_statistics is None:
+            return self.generator(noise)
+        return self._with_batch_statistics(noise)
+
+    def _with_batch_statistics(self, noise: torch.Tensor) -> torch.Tensor:
+        buffers = {name: b.clone() for name, b in self.generator.named_buffers()}
+        was_training = self.generator.training
+        self.generator.train()
+        try:
+            parts = [self.generator(part) for part in noise.split(self.batch_statistics)]
+        finally:
+            self.generator.train(was_training)
+            for name, value in self.generator.named_buffers():
+                value.copy_(buffers[name])
+        return torch.cat(parts)  # (n, *sample_shape)
 
 
-def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
-    """Summed BCE of D on real (label 1) and generated (label 0): 2 log 2 at equilibrium."""
-    real = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
-    fake = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
-    return real + fake
-
-
-def generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
-    """Non-saturating generator loss: -log D(G(z))."""
-    return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise collapsekit.CollapsekitError(
-            f"unknown device {name!r}; use auto, cpu or cuda"
-        ) from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise collapsekit.CollapsekitError(
-            "device cuda asked for, but no CUDA GPU is available; use --device cpu"
-        )
-    return device
+__all__ = [
+    "DEFAULTS",
+    "FixedNoiseSampler",
+    "GANTrainer",
+    "StepResult",
+    "TrainConfig",
+    "data_kind",
+    "discriminator_loss",
+    "generator_loss",
+    "resolve_device",
+]

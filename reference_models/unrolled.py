@@ -26,7 +26,8 @@ from torch import nn
 from torch.func import functional_call
 
 import collapsekit
-from reference_models.training import GANTrainer, discriminator_loss, generator_loss
+from reference_models.losses import discriminator_loss
+from reference_models.training import GANTrainer
 
 DEFAULT_UNROLL_STEPS = 5  # Metz et al. (2016) notebook and VEEGAN's comparison: 5 unrolling steps
 
@@ -75,15 +76,17 @@ class UnrolledGAN(GANTrainer):
             )
         return resolved
 
-    def generator_loss(self, z: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-        # Update G: maximize log D_K(G(z)), D_K = D after K look-ahead steps that depend on G
-        fake = self.generator(z)  # (B, *sample_shape), carries G's graph
+    def loss_of_generated(
+        self, fake: torch.Tensor, real: torch.Tensor, fake_logits: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        # Update G: its objective at D_K, D after K look-ahead steps that depend on G (fake
+        # carries G's graph); D's logits at the current parameters (fake_logits) do not serve
         buffers = {name: b.clone() for name, b in self.discriminator.named_buffers()}
         parameters = unrolled_parameters(
             self.discriminator, self.optimizer_d, real, fake, self.options["unroll_steps"], buffers
         )
         fake_logits = functional_call(self.discriminator, (parameters, buffers), (fake,))  # (B,)
-        return generator_loss(fake_logits)
+        return self.objective(fake_logits)
 
 
 def unrolled_parameters(

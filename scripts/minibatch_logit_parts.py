@@ -38,11 +38,12 @@ def logit_parts(run_dir: str, seed: int = 1) -> dict[str, dict[str, object]]:
     with torch.no_grad():
         for name, batch in (("real", real), ("generated", trainer.generator(noise))):
             features = discriminator.base.features(batch).flatten(1)  # (N, A)
-            closeness = discriminator.minibatch(features)  # (N, B)
+            closeness = discriminator.minibatch.closeness_sums(features)  # (N, B), in [0, N - 1]
+            o = closeness + discriminator.minibatch.bias  # the layer's output: sums + its bias
             width = features.shape[1]
             parts[name] = {
                 "from f": float((features @ weight[:width]).mean()),
-                "from o": float((closeness @ weight[width:]).mean()),
+                "from o": float((o @ weight[width:]).mean()),
                 "bias": float(discriminator.head.bias),
                 "o per kernel": closeness.mean(dim=0).cpu().tolist(),
                 "o weight per kernel": weight[width:].cpu().tolist(),

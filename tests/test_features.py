@@ -17,7 +17,6 @@ from torch_fidelity.feature_extractor_inceptionv3 import (
 from collapsekit.atomic import atomic_write_bytes
 from collapsekit.errors import CollapsekitError
 from collapsekit.features import (
-    _TORCH_FIDELITY,
     FeatureExtractor,
     accepted_options,
     check_weights_file,
@@ -26,6 +25,7 @@ from collapsekit.features import (
     register_feature_extractor,
     to_uint8_images,
 )
+from collapsekit.features.fidelity import TORCH_FIDELITY_NETWORKS
 
 
 def save(path: Path, value: object) -> Path:
@@ -63,8 +63,8 @@ def test_registry_round_trip_and_errors() -> None:
 
 
 def test_weights_urls_match_the_libraries() -> None:
-    assert _TORCH_FIDELITY["inception-v3-compat"][2] == URL_INCEPTION_V3
-    assert _TORCH_FIDELITY["vgg16"][2] == torchvision.models.VGG16_Weights.IMAGENET1K_V1.url
+    assert TORCH_FIDELITY_NETWORKS["inception-v3-compat"][2] == URL_INCEPTION_V3
+    assert TORCH_FIDELITY_NETWORKS["vgg16"][2] == torchvision.models.VGG16_Weights.IMAGENET1K_V1.url
 
 
 def test_missing_weights_say_how_to_get_them(tmp_path: Path) -> None:

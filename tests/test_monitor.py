@@ -7,12 +7,14 @@ import json
 import math
 import weakref
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
 import collapsekit
 from collapsekit.errors import CollapsekitError
+from collapsekit.monitor.recorder import check_probabilities
 from collapsekit.runs import RunDir
 
 RING = collapsekit.get_dataset("ring8")
@@ -182,7 +184,7 @@ def test_nan_samples_are_recorded_as_divergence():
             torch.zeros(8),
             torch.zeros(8),
             "softmax",
-            "kind must be 'logits' or 'probs', got 'softmax'",
+            "kind must be 'logits', 'probs' or 'critic', got 'softmax'",
         ),
     ],
 )
@@ -192,13 +194,26 @@ def test_bad_discriminator_outputs_name_the_argument(d_real, d_fake, kind, messa
         monitor.observe(0, d_real, d_fake, kind=kind)
 
 
-def test_logits_passed_as_probabilities_are_caught_within_a_window():
+def test_probabilities_outside_0_1_on_the_cpu_are_refused_at_once():
     monitor = collapsekit.Monitor(data="ring8", window=5)
     with pytest.raises(
-        CollapsekitError, match="d_real given with kind='probs' has mean 3 at step 0.*kind='logits'"
+        CollapsekitError, match="d_real given with kind='probs' holds 3,.*kind='logits'"
     ):
-        for step in range(5):
-            monitor.observe(step, torch.full((4,), 3.0), torch.full((4,), 0.5), kind="probs")
+        monitor.observe(0, torch.full((4,), 3.0), torch.full((4,), 0.5), kind="probs")
+    # a mean inside [0, 1] does not hide one value outside it
+    with pytest.raises(CollapsekitError, match="d_fake given with kind='probs' holds -1"):
+        monitor.observe(0, torch.full((4,), 0.5), torch.tensor([-1.0, 1.0, 1.0, 1.0]), kind="probs")
+    assert monitor.equilibrium.empty
+
+
+def test_probability_means_outside_0_1_are_caught_at_the_window_end():
+    """Outputs on a GPU are checked when the window's means reach the CPU (no sync per step)."""
+    steps, probs = np.array([7, 8]), np.array([True, True])
+    with pytest.raises(
+        CollapsekitError, match="d_real given with kind='probs' has mean 3 at step 8"
+    ):
+        check_probabilities(steps, np.array([0.5, 3.0]), np.array([0.5, 0.5]), probs)
+    check_probabilities(steps, np.array([0.5, 3.0]), np.array([0.5, 0.5]), np.array([True, False]))
 
 
 def test_steps_must_not_go_backwards():

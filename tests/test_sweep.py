@@ -222,7 +222,7 @@ def test_per_model_options_and_bad_settings():
         expand_grid(
             SweepGrid(["vanilla"], ["ring8"], [0], model_options={"unrolled": {"unroll_steps": 1}})
         )
-    with pytest.raises(CollapsekitError, match="unknown trainer setting.* stepz; valid: steps"):
+    with pytest.raises(CollapsekitError, match="unknown trainer setting.* stepz; valid: protocol, steps"):
         expand_grid(SweepGrid(["vanilla"], ["ring8"], [0], settings={"stepz": 3}))
 
 

@@ -1,4 +1,4 @@
-"""The mode classifier for stacked digit images: a small per-channel CNN, its training and its weights.
+"""The mode classifier for stacked images (digits, Fashion-MNIST items): a small per-channel CNN, its training and its weights.
 
 Example:
     >>> import torch
@@ -19,16 +19,24 @@ from collapsekit.classifier.mode import (
 from collapsekit.classifier.model import Architecture, DigitClassifier, architecture_for
 from collapsekit.classifier.store import (
     DIGITS_WEIGHTS,
+    FASHION_WEIGHTS,
     cache_folder,
     cached_classifier,
     load_classifier,
     load_digits_classifier,
+    load_fashion_classifier,
     save_classifier,
 )
-from collapsekit.classifier.training import TrainingConfig, per_digit_accuracy, train_classifier
+from collapsekit.classifier.training import (
+    TrainingConfig,
+    held_out_accuracy,
+    per_digit_accuracy,
+    train_classifier,
+)
 
 __all__ = [
     "DIGITS_WEIGHTS",
+    "FASHION_WEIGHTS",
     "MODES",
     "Architecture",
     "DigitClassifier",
@@ -37,8 +45,10 @@ __all__ = [
     "architecture_for",
     "cache_folder",
     "cached_classifier",
+    "held_out_accuracy",
     "load_classifier",
     "load_digits_classifier",
+    "load_fashion_classifier",
     "logits_to_modes",
     "logits_to_triple_logits",
     "per_digit_accuracy",

@@ -30,6 +30,10 @@ from collapsekit.errors import CollapsekitError
 CHANNELS = 3
 MODES = DIGITS**CHANNELS  # 1000 triples
 _PLACE = torch.tensor([100, 10, 1])  # mode = 100 d0 + 10 d1 + d2
+# Channel images per forward pass. On one CPU thread 512 classified 28x28 images in 84 us each
+# against 146 us at 8192 (whose activations outgrow the caches); a GPU wants large batches.
+CPU_BATCH_SIZE = 512
+GPU_BATCH_SIZE = 8192
 
 
 def best_device() -> torch.device:
@@ -51,14 +55,15 @@ class ModeClassifier:
         self,
         model: DigitClassifier,
         device: str | torch.device | None = None,
-        batch_size: int = 8192,
+        batch_size: int | None = None,
         checksum: str = "",
     ) -> None:
         self.device = torch.device(device) if device is not None else best_device()
         if next(model.parameters()).device != self.device:
             model = copy.deepcopy(model).to(self.device)  # never move a model another owner holds
         self.model = model.eval()
-        self.batch_size = int(batch_size)  # channel images per forward pass
+        default = GPU_BATCH_SIZE if self.device.type == "cuda" else CPU_BATCH_SIZE
+        self.batch_size = int(batch_size or default)  # channel images per forward pass
         self.checksum = checksum  # sha256 of the weights file it came from, for provenance
         self.image_size = model.architecture.image_size
 

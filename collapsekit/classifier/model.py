@@ -8,6 +8,9 @@ Besides the ten digits it has an eleventh class, "not a digit", trained on
 noise, blank images, pixel-shuffled digits and overlaid pairs of digits. Without
 it a digit classifier labels a blank image as some digit with probability 0.999,
 so a generator stuck on blank channels would look like high-quality samples.
+
+The same net labels Fashion-MNIST items for ``stacked-fashion``: classes 0..9 are
+the ten items and class 10 is "not an item".
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ class Architecture:
         128
     """
 
-    image_size: int  # side of the square input: 8 for stacked-digits, 28 for stacked-mnist
+    image_size: int  # side of the square input: 8 (stacked-digits), 28 (stacked-mnist, -fashion)
     widths: tuple[int, ...] = (16, 32, 64)  # channels of each 3x3 conv stage
     pools: tuple[bool, ...] = (False, True, True)  # 2x2 max-pool after the stage (8 -> 4 -> 2)
     hidden: int = 128  # width of the penultimate layer: the feature space for FID and friends
@@ -71,7 +74,7 @@ class Architecture:
 
 
 def architecture_for(image_size: int) -> Architecture:
-    """The default architecture for 8x8 (stacked-digits) or 28x28 (stacked-mnist) digits."""
+    """The default architecture for 8x8 (stacked-digits) or 28x28 (stacked-mnist, stacked-fashion) images."""
     if image_size == 28:
         # pool at every stage (28 -> 14 -> 7 -> 3): about 0.6M multiply-adds per channel
         return Architecture(image_size=28, widths=(8, 16, 32), pools=(True, True, True))

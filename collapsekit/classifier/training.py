@@ -1,7 +1,7 @@
 """Training and scoring the digit classifier, deterministically for a given seed and device.
 
 On the CPU with a fixed torch version the result is bit-for-bit reproducible:
-``scripts/train_digit_classifier.py`` regenerates the shipped weights this way.
+``scripts/train_mode_classifier.py`` regenerates the shipped weights this way.
 """
 
 from __future__ import annotations
@@ -171,6 +171,26 @@ def per_digit_accuracy(
     correct = torch.bincount(labels[predicted == labels], minlength=DIGITS).to(torch.float64)
     total = torch.bincount(labels, minlength=DIGITS).to(torch.float64)
     return correct / total
+
+
+def held_out_accuracy(
+    model: DigitClassifier, images: torch.Tensor, labels: torch.Tensor
+) -> tuple[float, torch.Tensor]:
+    """Overall accuracy on ``images`` and the (10,) per-class accuracies it averages.
+
+    Absent classes count as accuracy 0 with weight 0.
+
+    Example:
+        >>> from collapsekit.classifier.model import architecture_for
+        >>> model = DigitClassifier(architecture_for(8))
+        >>> accuracy, per_class = held_out_accuracy(model, torch.zeros(4, 8, 8), torch.arange(4))
+        >>> per_class.shape
+        torch.Size([10])
+    """
+    per_class = per_digit_accuracy(model, images, labels)
+    counts = torch.bincount(labels.to(torch.int64), minlength=DIGITS).to(torch.float64)
+    accuracy = float((per_class.nan_to_num(0.0) * counts).sum() / counts.sum().clamp(min=1))
+    return accuracy, per_class
 
 
 def _check_training_data(

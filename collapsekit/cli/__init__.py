@@ -22,6 +22,7 @@ def _register_commands() -> None:
     from collapsekit.cli.evaluate import evaluate_command
     from collapsekit.cli.listing import list_command
     from collapsekit.cli.report import report_command
+    from collapsekit.cli.reproductions import reproductions_command
     from collapsekit.cli.run import run_command
     from collapsekit.cli.sweep import sweep_command
 
@@ -29,6 +30,7 @@ def _register_commands() -> None:
     main.add_command(evaluate_command)
     main.add_command(list_command)
     main.add_command(report_command)
+    main.add_command(reproductions_command)
     main.add_command(sweep_command)
 
 

@@ -10,7 +10,7 @@ import click
 from collapsekit.atomic import json_safe
 from collapsekit.cli.common import clear_errors, format_table
 from collapsekit.cli.threads import threads_option, use_threads
-from collapsekit.data import get_dataset
+from collapsekit.data import get_dataset, load_dataset_file
 from collapsekit.errors import CollapsekitError
 from collapsekit.evaluate import evaluate
 from collapsekit.samples_io import load_samples
@@ -20,6 +20,11 @@ from collapsekit.samples_io import load_samples
 @click.argument("samples_path", metavar="SAMPLES", required=False)
 @click.option(
     "--data", "dataset", help="Dataset the samples imitate, e.g. ring8 or grid25:std=0.1."
+)
+@click.option(
+    "--data-file",
+    metavar="FILE",
+    help="Your own mixture: a JSON file saved by mixture.to_json(), or a run's config.json.",
 )
 @click.option(
     "--real",
@@ -46,6 +51,7 @@ from collapsekit.samples_io import load_samples
 def evaluate_command(
     samples_path: str | None,
     dataset: str | None,
+    data_file: str | None,
     real_path: str | None,
     metrics: str | None,
     as_json: bool,
@@ -64,6 +70,7 @@ def evaluate_command(
       collapsekit evaluate samples.npy --data ring8
       collapsekit evaluate samples.pt --data grid25 --metrics modes,precision_recall --json
       collapsekit evaluate --data ring8 --baseline
+      collapsekit evaluate samples.npy --data-file mixture.json
     """
     if samples_path is None and not baseline:
         raise CollapsekitError(
@@ -73,8 +80,14 @@ def evaluate_command(
         raise CollapsekitError(
             "--baseline scores real samples against real samples; drop SAMPLES or --baseline"
         )
+    if dataset is not None and data_file is not None:
+        raise CollapsekitError("pass either --data NAME or --data-file FILE, not both")
+    if data_file is not None:
+        dataset = load_dataset_file(data_file)
     if dataset is None and real_path is None:
-        raise CollapsekitError("nothing to compare with; pass --data NAME or --real FILE")
+        raise CollapsekitError(
+            "nothing to compare with; pass --data NAME, --data-file FILE or --real FILE"
+        )
     samples = load_samples(samples_path, key) if samples_path is not None else None
     real = load_samples(real_path, key) if real_path is not None else None
     use_threads(threads, _kind(samples if samples is not None else real, dataset))
@@ -90,12 +103,13 @@ def evaluate_command(
         click.echo(json.dumps(json_safe(result), sort_keys=True, allow_nan=False))
         return
     what = "real samples (baseline)" if baseline else samples_path
-    against = real_path or f"fresh {dataset} samples"
+    name = getattr(dataset, "spec", dataset)
+    against = real_path or f"fresh {name} samples"
     click.echo(f"{what} against {against}:")
     click.echo(format_table(list(result.items())))
 
 
-def _kind(samples, dataset: str | None) -> str:
+def _kind(samples, dataset) -> str:
     """"image" for samples (N, C, H, W) or an image dataset, else "vector" (for the thread count)."""
     if samples is not None:
         return "image" if samples.dim() == 4 else "vector"

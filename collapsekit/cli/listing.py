@@ -9,7 +9,7 @@ from collapsekit.data import list_datasets
 
 @click.command("list")
 def list_command() -> None:
-    """Show the registered datasets and reference models."""
+    """Show the registered datasets, reference models and protocols."""
     import reference_models
 
     click.echo("Datasets (parameters: NAME:key=value,...):")
@@ -18,3 +18,6 @@ def list_command() -> None:
     click.echo("Models:")
     for name, description in reference_models.list_models().items():
         click.echo(f"  {name:<16} {description}")
+    click.echo("Protocols (--protocol NAME):")
+    for name, source in reference_models.list_protocols().items():
+        click.echo(f"  {name:<16} {source}")

@@ -48,6 +48,7 @@ MODEL_OPTION_FLAGS = {
     "unroll_steps": "--unroll-steps",
     "kernels": "--kernels",
     "kernel_dim": "--kernel-dim",
+    "pack": "--pack",
 }
 
 
@@ -84,6 +85,7 @@ def default_run_name(model: str, data: str, seed: int) -> str:
 
 @click.command("run")
 @click.option("--model", default="vanilla", show_default=True, help="Reference trainer (see `collapsekit list`).")
+@click.option("--protocol", default="default", show_default=True, help="Named defaults from a paper's code: default, pacgan (PacGAN Table 1), veegan (VEEGAN Table 1 via Metz et al.'s notebook), metz (PacGAN Table 3's stacked MNIST); see `collapsekit list`. Flags given explicitly win over it.")
 @click.option("--data", default="ring8", show_default=True, help="Dataset name with optional parameters, e.g. ring8:radius=1,std=0.01.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Random seed (non-negative integer).")
 @click.option("--steps", type=click.IntRange(min=1), default=None, help="Training steps  [default: 25000; 5000 for image data].")
@@ -95,6 +97,8 @@ def default_run_name(model: str, data: str, seed: int) -> str:
 @click.option("--unroll-steps", type=int, default=None, help="unrolled: look-ahead steps K of D's optimiser  [default: 5].")
 @click.option("--kernels", type=int, default=None, help="minibatch: kernels B of the minibatch layer  [default: 100; 5 on 2-D data].")
 @click.option("--kernel-dim", type=int, default=None, help="minibatch: dimension C of each kernel  [default: 5].")
+@click.option("--d-width", default=None, help="metz nets: D's channels, quarter, half or full of G's  [default: quarter under --protocol metz].")
+@click.option("--pack", type=int, default=None, help="pacgan: samples the discriminator judges together, m  [default: 2].")
 @click.option("--option", "options", multiple=True, metavar="KEY=VALUE", help="Model-specific option (repeatable), e.g. unroll_steps=5.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("runs"), show_default=True, help="Folder that receives the run folder.")
 @click.option("--name", default=None, help="Run folder name  [default: <model>-<data>-seed<seed>-<time>].")
@@ -112,6 +116,9 @@ def run_command(**kwargs) -> None:
       collapsekit run --model vanilla --data ring8
       collapsekit run --model unrolled --data ring8 --unroll-steps 5
       collapsekit run --model minibatch --data grid25 --kernels 100 --kernel-dim 5
+      collapsekit run --protocol pacgan --model pacgan --pack 2 --data ring8
+      collapsekit run --protocol veegan --model unrolled --data grid25
+      collapsekit run --protocol metz --model vanilla --data stacked-digits --d-width quarter
       collapsekit run --model vanilla --data grid25 --seed 3 --steps 5000 --eval-every 500 --out runs/
       collapsekit run --resume runs/vanilla-ring8-seed0-20261124-101500
     """
@@ -124,10 +131,23 @@ def run_command(**kwargs) -> None:
     _print_summary(summary)
 
 
+def _check_model_flags(reference_models, kwargs: dict) -> None:
+    """A model flag (--pack, --unroll-steps, ...) given to a model that does not take it."""
+    takes = reference_models.get_model(kwargs["model"]).option_defaults
+    for key, flag in MODEL_OPTION_FLAGS.items():
+        if kwargs[key] is not None and key not in takes:
+            models = [m for m in reference_models.list_models() if key in reference_models.get_model(m).option_defaults]
+            raise CommandError(
+                f"unknown option(s) {key}: {flag} applies to {', '.join(models)} only, "
+                f"not to --model {kwargs['model']}; drop {flag} or change the model"
+            )
+
+
 def _start(reference_models, kwargs: dict) -> Summary:
+    _check_model_flags(reference_models, kwargs)
     config = _config(reference_models.TrainConfig, kwargs)
     trainer = reference_models.build_trainer(config)  # validate everything before writing a folder
-    use_threads(kwargs["threads"], reference_models.training.data_kind(trainer.dataset))
+    use_threads(kwargs["threads"], reference_models.config.data_kind(trainer.dataset))
     name = kwargs["name"] or default_run_name(config.model, config.data, config.seed)
     run_dir = claim_run_folder(kwargs["out"], name, numbered=kwargs["name"] is None)
     click.echo(f"Training {config.model} on {config.data} (seed {config.seed}, {config.steps:,} steps) -> {run_dir}", err=True)
@@ -148,7 +168,7 @@ def _resume(reference_models, kwargs: dict) -> Summary:
             str(run_dir), summary.get("elapsed_s") or 0.0,
         )  # fmt: skip
     dataset = get_dataset(str(run.read_config().get("data", "")))
-    use_threads(kwargs["threads"], reference_models.training.data_kind(dataset))
+    use_threads(kwargs["threads"], reference_models.config.data_kind(dataset))
     with holding_run(run_dir):
         click.echo(resume_line(run_dir), err=True)
         return _interruptible(lambda: reference_models.resume(run_dir, progress=kwargs["progress"]), run_dir)
@@ -170,10 +190,11 @@ def _config(config_class, kwargs: dict):
         "model": kwargs["model"],
         "data": kwargs["data"],
         "seed": kwargs["seed"],
+        "protocol": kwargs["protocol"],
         "device": kwargs["device"],
         "options": _model_options(kwargs),
     }
-    for name in ("steps", "eval_every", "eval_samples", "batch_size", "lr_generator", "lr_discriminator"):
+    for name in ("steps", "eval_every", "eval_samples", "batch_size", "lr_generator", "lr_discriminator", "d_width"):
         if kwargs[name] is not None:
             values[name] = kwargs[name]
     if kwargs["dry_run"]:

@@ -36,6 +36,8 @@ from collapsekit.sweep import (
 
 # Trainer settings that pass through to every run (TrainConfig field names).
 SETTINGS = (
+    "protocol",
+    "d_width",
     "steps",
     "eval_every",
     "eval_samples",
@@ -59,6 +61,11 @@ DEFAULTS = {"models": ["vanilla"], "data": ["ring8"], "seeds": [0, 1, 2, 3, 4]}
     help="Comma list of dataset specs, e.g. ring8,grid25 or ring8:std=0.01,grid25  [default: ring8].",
 )
 @click.option("--seeds", default=None, help="Seeds: 0-4, 0,2,5 or 0-2,7  [default: 0-4].")
+@click.option(
+    "--protocol",
+    default=None,
+    help="Named defaults from a paper's code for every run (see `collapsekit list`)  [default: default].",
+)
 @click.option(
     "--grid",
     "grid_file",
@@ -159,6 +166,17 @@ DEFAULTS = {"models": ["vanilla"], "data": ["ring8"], "seeds": [0, 1, 2, 3, 4]}
     type=click.IntRange(min=1),
     default=None,
     help="Minibatch discrimination: dimension per kernel  [default: 5].",
+)
+@click.option(
+    "--d-width",
+    default=None,
+    help="Metz nets: D's channels, quarter, half or full of G's  [default: quarter under --protocol metz].",
+)
+@click.option(
+    "--pack",
+    type=click.IntRange(min=1),
+    default=None,
+    help="PacGAN: samples the discriminator judges together  [default: 2].",
 )
 @click.option(
     "--option",

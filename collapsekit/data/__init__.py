@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from collapsekit.data.base import Dataset, check_samples
 from collapsekit.data.digits import StackedDigits, stacked_digits
+from collapsekit.data.fashion import stacked_fashion
 from collapsekit.data.mixtures import GaussianMixture, grid, ring
 from collapsekit.data.mnist import stacked_mnist
 from collapsekit.data.registry import get_dataset, list_datasets, parse_spec, register_dataset
+from collapsekit.data.stored import dataset_from_config, dataset_record, load_dataset_file
 
 
 def _ring8(modes: int = 8, radius: float = 2.0, std: float = 0.02) -> GaussianMixture:
@@ -30,18 +32,27 @@ register_dataset(
     stacked_mnist,
     "3 MNIST digits from local files (root=PATH): 1000 modes (3x28x28)",
 )
+register_dataset(
+    "stacked-fashion",
+    stacked_fashion,
+    "3 Fashion-MNIST items (Debian's dataset-fashion-mnist or root=PATH): 1000 modes (3x28x28)",
+)
 
 __all__ = [
     "Dataset",
     "GaussianMixture",
     "StackedDigits",
     "check_samples",
+    "dataset_from_config",
+    "dataset_record",
     "get_dataset",
     "grid",
     "list_datasets",
+    "load_dataset_file",
     "parse_spec",
     "register_dataset",
     "ring",
     "stacked_digits",
+    "stacked_fashion",
     "stacked_mnist",
 ]

@@ -72,7 +72,7 @@ class StackedDigits(Dataset):
             raise CollapsekitError(f"min_confidence must lie in [0, 1], got {min_confidence}")
         missing = sorted(set(range(10)) - set(labels.unique().tolist()))
         if missing:
-            raise CollapsekitError(f"{name} needs images of every digit 0..9; none of {missing}")
+            raise CollapsekitError(f"{name} needs images of every class 0..9; none of {missing}")
         self.name = name
         side = int(images.shape[-1])
         self.sample_shape = (CHANNELS, side, side)

@@ -7,6 +7,9 @@ Definitions (the protocol of VEEGAN and PacGAN, so numbers compare with papers):
 - ``modes_covered``: modes holding at least ``min_share`` of the samples they
   should hold, i.e. ``count_k >= min_share * N * w_k`` (N all samples, w_k the
   true weight). With 2,500 samples on ring8 and ``min_share=0.1`` a mode needs 32.
+- ``modes_reached``: the same rule counting every sample at its nearest mode,
+  good or not. Many modes reached with few covered means blurry samples that
+  spread over the modes without lying near them, not a collapse.
 - ``high_quality_frac``: share of all samples that are high quality (the
   dataset's ``assign`` decides; 3 std of the nearest centre for mixtures).
 - ``mode_counts``: high-quality samples per mode.
@@ -64,6 +67,7 @@ class ModeCoverage:
     dataset: Dataset
     min_share: float = DEFAULT_MIN_SHARE
     counts_: torch.Tensor = field(init=False)  # (K,) high-quality samples per mode
+    nearest_: torch.Tensor = field(init=False)  # (K,) all samples per nearest mode
     total_: int = field(init=False, default=0)  # all samples seen
     high_quality_: int = field(init=False, default=0)
 
@@ -75,6 +79,7 @@ class ModeCoverage:
 
     def reset(self) -> None:
         self.counts_ = torch.zeros(self.dataset.modes_total, dtype=torch.int64)
+        self.nearest_ = torch.zeros(self.dataset.modes_total, dtype=torch.int64)
         self.total_ = 0
         self.high_quality_ = 0
 
@@ -83,6 +88,7 @@ class ModeCoverage:
         self.counts_ += torch.bincount(
             mode_index[is_high_quality], minlength=self.dataset.modes_total
         )
+        self.nearest_ += torch.bincount(mode_index, minlength=self.dataset.modes_total)
         self.total_ += int(mode_index.numel())
         self.high_quality_ += int(is_high_quality.sum())
 
@@ -90,13 +96,18 @@ class ModeCoverage:
         if other.dataset.spec != self.dataset.spec or other.min_share != self.min_share:
             raise CollapsekitError("can only merge ModeCoverage states of the same dataset and min_share")
         self.counts_ += other.counts_
+        self.nearest_ += other.nearest_
         self.total_ += other.total_
         self.high_quality_ += other.high_quality_
 
     def compute(self) -> dict[str, object]:
         if self.total_ == 0:
             raise CollapsekitError("ModeCoverage.compute() called before any update(); pass samples first")
-        return _compute(self.counts_, self.total_, self.dataset.mode_weights, self.min_share)
+        result = _compute(self.counts_, self.total_, self.dataset.mode_weights, self.min_share)
+        expected = self.total_ * self.dataset.mode_weights
+        reached = (self.nearest_ >= self.min_share * expected) & (self.nearest_ > 0)
+        result[keys.MODES_REACHED] = int(reached.sum())
+        return result
 
 
 def _compute(

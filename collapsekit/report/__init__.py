@@ -3,6 +3,8 @@
 ``build_report`` reads run folders (the run store only), and writes one
 self-contained ``report.html``, ``report.md`` with its ``images/``, ``summary.csv``
 (one row per run) and ``comparison.csv`` (one row per dataset and model).
+``build_reproductions`` puts published ring and grid numbers beside runs of
+their papers' protocols, with a verdict each (``collapsekit.report.reproduction_report``).
 
 Example:
     >>> from collapsekit.report import build_report
@@ -24,6 +26,7 @@ from pathlib import Path
 from collapsekit.errors import CollapsekitError
 from collapsekit.report.loading import RunRecord, load_records
 from collapsekit.report.render import check_report_folder, write_report
+from collapsekit.report.reproduction_report import ReproductionReport, build_reproductions
 from collapsekit.report.sections import DatasetSection, dataset_sections, status_counts
 from collapsekit.report.tables import comparison_table, summary_table
 
@@ -93,4 +96,4 @@ def _context(records, skipped, sections, sources, title) -> dict:
     }
 
 
-__all__ = ["Report", "build_report"]
+__all__ = ["Report", "ReproductionReport", "build_report", "build_reproductions"]

@@ -69,15 +69,16 @@ def coverage_plot(data: str, records: list[RunRecord], palette: dict) -> Plot | 
     )
 
 
-def legend_below(figure, ax) -> None:
-    """Move ``ax``'s legend under the figure, in one row: on the axes it covers the curves."""
+def legend_below(figure, ax, columns: int = 4) -> None:
+    """Move ``ax``'s legend under the figure, ``columns`` entries a row: on the axes it covers
+    the curves."""
     legend = ax.get_legend()
     if legend is None:
         return
     handles, labels = legend.legend_handles, [text.get_text() for text in legend.get_texts()]
     legend.remove()
     figure.legend(
-        handles, labels, loc="outside lower center", ncols=min(len(labels), 4), frameon=False
+        handles, labels, loc="outside lower center", ncols=min(len(labels), columns), frameon=False
     )
 
 
@@ -133,13 +134,19 @@ def equilibrium_plot(data: str, records: list[RunRecord]) -> Plot | None:
     return to_plot(figure, f"{slug(data)}-equilibrium", f"Discriminator outputs on {data}", caption)
 
 
-def _equilibrium_frame(records: list[RunRecord]) -> pd.DataFrame | None:
+def step_bin_width(records: list[RunRecord], points: int) -> int | None:
+    """Steps per bin so that each run's per-step values fit in ``points`` bins; None if no steps."""
     last = max(
         (int(r.equilibrium[keys.STEP].max()) for r in records if len(r.equilibrium)), default=0
     )
-    if last == 0:
+    return max(1, -(-last // points)) if last > 0 else None  # ceil
+
+
+def _equilibrium_frame(records: list[RunRecord]) -> pd.DataFrame | None:
+    records = [r for r in records if keys.D_REAL in r.equilibrium.columns]  # critics: critic_plot
+    width = step_bin_width(records, EQUILIBRIUM_POINTS)
+    if width is None:
         return None
-    width = max(1, -(-last // EQUILIBRIUM_POINTS))  # ceil: at most EQUILIBRIUM_POINTS bins
     parts = []
     for record in records:
         steps = record.equilibrium

@@ -31,6 +31,12 @@ HEADINGS = {
     keys.D_GAP: "D(x) - D(G(z))",
     keys.D_REAL_STD: "sd of D(x)",
     keys.D_FAKE_STD: "sd of D(G(z))",
+    keys.CRITIC_REAL: "critic C(x)",
+    keys.CRITIC_FAKE: "critic C(G(z))",
+    keys.WASSERSTEIN_ESTIMATE: "critic: Wasserstein estimate",
+    keys.CRITIC_REAL_STD: "sd of critic C(x)",
+    keys.CRITIC_FAKE_STD: "sd of critic C(G(z))",
+    keys.WASSERSTEIN_ESTIMATE_STD: "sd of the Wasserstein estimate",
     PACGAN_REVERSE_KL: "reverse KL (PacGAN's definition)",
 }
 PERCENT = {keys.HIGH_QUALITY_FRAC}

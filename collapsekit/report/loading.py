@@ -65,11 +65,15 @@ class RunRecord:
 
     @property
     def model(self) -> str:
-        return str(self.config.get("model", "custom"))
+        """The run's model; a run whose config names none is its own: its folder's name."""
+        return str(self.config.get("model") or self.config.get("label") or self.path.name)
 
     @property
     def label(self) -> str:
-        """The model's name, with its options when it has any: ``unrolled (unroll_steps=10)``."""
+        """The report row: the config's ``label``, else the model with its options when it has
+        any: ``unrolled (unroll_steps=10)``."""
+        if self.config.get("label"):
+            return str(self.config["label"])
         options = self.row.get("options") or ""
         return f"{self.model} ({options})" if options else self.model
 
@@ -166,6 +170,9 @@ def metric_names(records: list[RunRecord]) -> list[str]:
         keys.D_GAP,
         keys.D_REAL_STD,
         keys.D_FAKE_STD,
+        keys.WASSERSTEIN_ESTIMATE,
+        keys.CRITIC_REAL,
+        keys.CRITIC_FAKE,
     ]
     seen: dict[str, None] = {}
     for record in records:

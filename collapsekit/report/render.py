@@ -85,12 +85,7 @@ def check_report_folder(out: Path) -> None:
 def write_report(context: dict, out: Path) -> dict[str, Path]:
     """Write every file of the report into ``out``; return their paths by kind."""
     check_report_folder(out)
-    images = out / IMAGES
-    images.mkdir(exist_ok=True)
-    plots = [plot for section in context["sections"] for plot in section.plots]
-    for plot in plots:
-        atomic_write_bytes(images / plot.filename, plot.png)
-    _remove_stale_images(images, {plot.filename for plot in plots})
+    write_images([plot for section in context["sections"] for plot in section.plots], out)
     paths = {
         "html": out / HTML,
         "markdown": out / MARKDOWN,
@@ -104,6 +99,15 @@ def write_report(context: dict, out: Path) -> dict[str, Path]:
     )
     atomic_write_text(paths["comparison_csv"], context["comparison_frame"].to_csv(index=False))
     return paths
+
+
+def write_images(plots: list, out: Path) -> None:
+    """Write each plot's PNG into ``out/images/`` and remove PNGs of an earlier report there."""
+    images = out / IMAGES
+    images.mkdir(exist_ok=True)
+    for plot in plots:
+        atomic_write_bytes(images / plot.filename, plot.png)
+    _remove_stale_images(images, {plot.filename for plot in plots})
 
 
 def _relative_run_dirs(frame, out: Path):

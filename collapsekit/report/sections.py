@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from collapsekit.data import Dataset, get_dataset
+from collapsekit.data import Dataset, dataset_from_config, get_dataset
 from collapsekit.data.registry import registered_names
 from collapsekit.errors import CollapsekitError
 from collapsekit.metrics import keys
 from collapsekit.report import curves, display, panels
+from collapsekit.report.critic_curves import critic_plot
 from collapsekit.report.display import Table
 from collapsekit.report.figures import Plot, model_palette, slug
 from collapsekit.report.loading import RunRecord, metric_names
@@ -69,11 +70,12 @@ def dataset_sections(records: list[RunRecord]) -> list[DatasetSection]:
     by_data: dict[str, list[RunRecord]] = {}
     for record in records:
         by_data.setdefault(record.data, []).append(record)
-    ordered = sorted(by_data, key=_dataset_order)
+    ordered = sorted(by_data, key=dataset_order)
     return [_section(data, by_data[data], with_findings, palette) for data in ordered]
 
 
-def _dataset_order(spec: str) -> tuple[int, str]:
+def dataset_order(spec: str) -> tuple[int, str]:
+    """Sort key of a dataset spec: bundled datasets in registry order, others by name after."""
     names = registered_names()
     name = spec.partition(":")[0]
     return (names.index(name) if name in names else len(names), spec)
@@ -109,6 +111,7 @@ def _plots(data: str, records: list[RunRecord], palette: dict) -> list[Plot]:
         panels.samples_plot(data, records, dataset),
         curves.coverage_plot(data, records, palette),
         curves.equilibrium_plot(data, records),
+        critic_plot(data, records),
         panels.timeline_plot(data, records, weights),
         curves.shares_plot(data, records, weights, palette),
     ]
@@ -118,6 +121,9 @@ def _plots(data: str, records: list[RunRecord], palette: dict) -> list[Plot]:
 def dataset_for(data: str, records: list[RunRecord]) -> Dataset | None:
     """The dataset behind ``data`` for centres and weights; None when it cannot be built here.
 
+    A mixture stored in a run's config.json (a user's own ``GaussianMixture``) is
+    rebuilt from there; otherwise ``data`` is a registered spec.
+
     Only small mode sets are built (2-D mixtures and the like): a report needs no
     image data files.
     """
@@ -125,7 +131,10 @@ def dataset_for(data: str, records: list[RunRecord]) -> Dataset | None:
     if not totals or max(totals) > panels.MAX_TIMELINE_MODES:
         return None
     try:
-        return get_dataset(data)
+        stored = next(
+            (r.config for r in records if isinstance(r.config.get("mixture"), dict)), None
+        )
+        return dataset_from_config(stored) if stored is not None else get_dataset(data)
     except (CollapsekitError, OSError) as error:
         logger.info(
             "dataset %s cannot be built here (%s); plots use uniform mode weights", data, error

@@ -174,13 +174,14 @@ def _check_unique(tasks: list[RunTask]) -> None:
 
 
 def _check_settings_match(tasks: list[RunTask]) -> None:
-    from reference_models import TrainConfig
+    from reference_models import TrainConfig, apply_protocol
 
     for task in tasks:
         if task.action not in (SKIP, RESUME):  # nothing there, or nothing worth keeping
             continue
         stored = dataclasses.asdict(TrainConfig.from_dict(RunDir.open(task.run_dir).read_config()))
-        wanted = dataclasses.asdict(TrainConfig(**task.config))
+        # A run stores what its protocol resolved to (ring8 -> ring8:radius=1,std=0.01)
+        wanted = dataclasses.asdict(apply_protocol(TrainConfig(**task.config)))
         # None: the kind's default, filled in (and stored) when the run was built
         differ = [
             k

@@ -56,7 +56,7 @@ def test_weights_failing_their_checksum_are_refused(tmp_path):
     copy.write_bytes(bytes(data))
     with pytest.raises(CollapsekitError, match="fail their checksum") as error:
         load_digits_classifier(str(copy))
-    assert str(copy) in str(error.value) and "train_digit_classifier.py" in str(error.value)
+    assert str(copy) in str(error.value) and "train_mode_classifier.py" in str(error.value)
 
 
 def test_weights_file_with_pickled_code_is_refused_by_weights_only(tmp_path):

@@ -62,7 +62,7 @@ def test_baseline_and_real_file(tmp_path: Path, dropped: Path) -> None:
     [
         (["missing.npy", "--data", "ring8"], "samples file 'missing.npy' does not exist"),
         (["--data", "ring8"], "give a SAMPLES file to evaluate, or --baseline"),
-        (["DROPPED"], "nothing to compare with; pass --data NAME or --real FILE"),
+        (["DROPPED"], "nothing to compare with; pass --data NAME, --data-file FILE or --real FILE"),
         (["DROPPED", "--data", "ring8", "--baseline"], "drop SAMPLES or --baseline"),
         (["DROPPED", "--data", "grid26"], "unknown dataset 'grid26'"),
         (["DROPPED", "--data", "ring8", "--metrics", "precision,bogus"], "unknown metric 'bogus'"),

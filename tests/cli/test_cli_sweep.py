@@ -170,3 +170,18 @@ def test_dry_run_shows_each_runs_plan_and_trains_nothing(tmp_path):
         busy = invoke("--models", "vanilla", "--data", "ring8", "--seeds", "3", "--out", tmp_path,
                       "--dry-run", *TINY)
     assert "new (another process is training it now" in busy.output
+
+
+def test_a_protocol_sweep_skips_its_finished_runs_on_rerun(tmp_path):
+    """Runs store the protocol's resolved dataset spec; a rerun of the same sweep matches it."""
+    settings = dict(protocol="pacgan", steps=4, eval_every=2, eval_samples=200, batch_size=16)
+    grid = SweepGrid(["pacgan"], ["ring8"], [0], settings={**settings, "device": "cpu"})
+    (task,) = plan_sweep(grid, tmp_path)
+    assert run_task(task).status == "finished"
+    config = json.loads((tmp_path / "pacgan-ring8-seed0" / "config.json").read_text())
+    assert (config["data"], config["options"]) == ("ring8:radius=1,std=0.01", {"pack": 2})
+    (again,) = plan_sweep(grid, tmp_path)
+    assert again.action == "skip"
+    result = invoke("--protocol", "pacgan", "--models", "pacgan", "--data", "ring8", "--seeds", 0,
+                    "--steps", 5, "--out", tmp_path, "--dry-run")  # fmt: skip
+    assert result.exit_code == 2 and "steps 4 -> 5" in result.output

@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
+from idx_files import idx_bytes, write_idx_files
 
 import collapsekit.data.mnist as mnist
 from collapsekit.data import get_dataset
 from collapsekit.data.digits import source_digits
+from collapsekit.data.idx import parse_idx
 from collapsekit.errors import CollapsekitError
-
-STEMS = {
-    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
-}
-
-
-def idx_bytes(values: torch.Tensor) -> bytes:
-    """IDX encoding of a uint8 tensor: magic 0x0000 08 <ndim>, big-endian sizes, raw bytes."""
-    header = bytes([0, 0, 0x08, values.dim()])
-    header += b"".join(int(size).to_bytes(4, "big") for size in values.shape)
-    return header + values.contiguous().numpy().tobytes()
 
 
 def fake_mnist() -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
@@ -40,15 +29,7 @@ def fake_mnist() -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
 
 
 def write_mnist(folder: Path, gzipped: bool = False) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for split, (images, labels) in fake_mnist().items():
-        for stem, values in zip(STEMS[split], (images, labels), strict=True):
-            data = idx_bytes(values)
-            if gzipped:
-                (folder / f"{stem}.gz").write_bytes(gzip.compress(data, mtime=0))
-            else:
-                (folder / stem).write_bytes(data)
-    return folder
+    return write_idx_files(folder, fake_mnist(), gzipped)
 
 
 @pytest.fixture(autouse=True)
@@ -119,7 +100,7 @@ def test_image_and_label_counts_must_agree(tmp_path):
 
 def test_parse_idx_known_answer():
     data = bytes([0, 0, 8, 3]) + b"".join(n.to_bytes(4, "big") for n in (2, 1, 3)) + bytes(range(6))
-    assert mnist.parse_idx(data, Path("x"), 3).tolist() == [[[0, 1, 2]], [[3, 4, 5]]]
+    assert parse_idx(data, Path("x"), 3).tolist() == [[[0, 1, 2]], [[3, 4, 5]]]
 
 
 def test_classifier_is_trained_on_first_use_then_cached(tmp_path, monkeypatch):

@@ -26,6 +26,13 @@ METZ_DEFAULTS = dict(
     hidden=128,
     lr_generator=1e-3,
     lr_discriminator=1e-4,
+    beta1=0.5,
+    beta2=0.999,
+    nets="mlp",
+    generator_objective="non_saturating",
+    updates="alternating",
+    train_set_size=0,
+    eval_batch_norm="running",
 )
 
 

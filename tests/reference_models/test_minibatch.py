@@ -6,7 +6,7 @@ from torch import nn
 
 import collapsekit
 import reference_models
-from reference_models import minibatch
+from reference_models import closeness, minibatch
 from reference_models.minibatch import MinibatchDiscrimination, MinibatchDiscriminator, MinibatchGAN
 from reference_models.nets import MLPDiscriminator
 
@@ -18,14 +18,14 @@ def layer(in_features=6, kernels=7, kernel_dim=3, seed=0) -> MinibatchDiscrimina
 
 def by_the_formula(module: MinibatchDiscrimination, features: torch.Tensor) -> torch.Tensor:
     """o(x_i)_b = sum over j != i of exp(-||M_i,b - M_j,b||_1), M_i = f(x_i) T, with explicit loops."""
-    matrices = torch.einsum("na,abc->nbc", features, module.tensor)  # (N, B, C)
+    matrices = torch.einsum("na,abc->nbc", features, module.weight())  # (N, B, C)
     size, kernels = features.shape[0], module.kernels
     expected = torch.zeros(size, kernels, dtype=features.dtype)
     for i in range(size):
         for j in range(size):
             if j != i:
                 expected[i] += torch.exp(-(matrices[i] - matrices[j]).abs().sum(dim=1))
-    return expected  # (N, B)
+    return expected + module.bias  # (N, B)
 
 
 def test_layer_matches_the_formula_of_the_paper(monkeypatch):
@@ -43,18 +43,18 @@ def test_gradients_equal_autograd_through_the_formula(monkeypatch):
     features = torch.randn(9, 6, dtype=torch.float64, requires_grad=True)
     upstream = torch.randn(9, 7, dtype=torch.float64)
     wanted = torch.autograd.grad(
-        by_the_formula(module, features), (features, module.tensor), upstream
+        by_the_formula(module, features), (features, module.theta), upstream
     )
     for chunk_pairs in (minibatch.CHUNK_PAIRS, 9 * 9 * 2):  # all kernels; two at a time
         monkeypatch.setattr(minibatch, "CHUNK_PAIRS", chunk_pairs)
-        got = torch.autograd.grad(module(features), (features, module.tensor), upstream)
+        got = torch.autograd.grad(module(features), (features, module.theta), upstream)
         for ours, theirs in zip(got, wanted, strict=True):
             torch.testing.assert_close(ours, theirs, rtol=1e-10, atol=1e-12)
 
 
 def test_closeness_sums_pass_gradcheck():
     per_kernel = torch.randn(3, 6, 4, dtype=torch.float64, requires_grad=True)  # (b, N, C)
-    assert torch.autograd.gradcheck(minibatch.ClosenessSums.apply, (per_kernel,))
+    assert torch.autograd.gradcheck(closeness.ClosenessSums.apply, (per_kernel,))
 
 
 def test_kernel_defaults_follow_the_kind_of_data():
@@ -66,7 +66,7 @@ def test_kernel_defaults_follow_the_kind_of_data():
 
 def test_shapes_and_parameter_sizes():
     module = layer(in_features=6, kernels=7, kernel_dim=3)
-    assert module.tensor.shape == (6, 7, 3)  # T in R^{A x B x C}
+    assert module.theta.shape == (6, 7, 3)  # T in R^{A x B x C}
     assert module(torch.randn(5, 6, dtype=torch.float64)).shape == (5, 7)
     assert module(torch.randn(5, 2, 3, dtype=torch.float64)).shape == (
         5,
@@ -78,21 +78,23 @@ def test_shapes_and_parameter_sizes():
 
 def test_a_sample_is_not_compared_with_itself():
     module = layer()
-    alone = module(torch.randn(1, 6, dtype=torch.float64))
+    alone = module.closeness_sums(torch.randn(1, 6, dtype=torch.float64))
     assert torch.equal(alone, torch.zeros(1, 7, dtype=torch.float64))  # no other sample: o = 0
     pair = torch.randn(2, 6, dtype=torch.float64)
-    matrices = torch.einsum("na,abc->nbc", pair, module.tensor)  # (2, B, C)
+    matrices = torch.einsum("na,abc->nbc", pair, module.weight())  # (2, B, C)
     closeness = torch.exp(-(matrices[0] - matrices[1]).abs().sum(dim=1))  # (B,)
     torch.testing.assert_close(
-        module(pair), torch.stack([closeness, closeness])
-    )  # not 1 + closeness
+        module(pair), torch.stack([closeness, closeness]) - 1.0
+    )  # not 1 + closeness; the bias starts at -1
 
 
 def test_identical_samples_give_n_minus_one_per_kernel():
     module = layer()
     batch = torch.randn(1, 6, dtype=torch.float64).expand(10, 6)
     # ||M_i - M_j||_1 = 0 for every pair, so each of the 9 others adds exp(0) = 1.
-    torch.testing.assert_close(module(batch), torch.full((10, 7), 9.0, dtype=torch.float64))
+    torch.testing.assert_close(
+        module.closeness_sums(batch), torch.full((10, 7), 9.0, dtype=torch.float64)
+    )
 
 
 def test_output_is_equivariant_to_permuting_the_batch():
@@ -116,12 +118,12 @@ def test_gradients_reach_the_tensor_and_the_features():
     module = layer()
     features = torch.randn(8, 6, dtype=torch.float64, requires_grad=True)
     module(features).sum().backward()
-    assert torch.isfinite(module.tensor.grad).all() and module.tensor.grad.abs().sum() > 0
+    assert torch.isfinite(module.theta.grad).all() and module.theta.grad.abs().sum() > 0
     assert torch.isfinite(features.grad).all() and features.grad.abs().sum() > 0
 
 
 def mean_nearest_distance(module: MinibatchDiscrimination, features: torch.Tensor) -> torch.Tensor:
-    matrices = torch.einsum("na,abc->bnc", features, module.tensor)  # (B, N, C)
+    matrices = torch.einsum("na,abc->bnc", features, module.weight())  # (B, N, C)
     distances = (matrices.unsqueeze(2) - matrices.unsqueeze(1)).abs().sum(dim=3)  # (B, N, N)
     distances = distances + torch.diag(
         torch.full((features.shape[0],), float("inf"), dtype=features.dtype)
@@ -129,22 +131,24 @@ def mean_nearest_distance(module: MinibatchDiscrimination, features: torch.Tenso
     return distances.min(dim=2).values.mean(dim=1)  # (B,)
 
 
-def test_initial_scale_puts_the_mean_nearest_neighbour_at_distance_two():
+def test_initialisation_puts_the_mean_nearest_neighbour_at_distance_two_and_centres_f():
     module = layer()
     features = torch.randn(12, 6, dtype=torch.float64)
     before = mean_nearest_distance(module, features)
-    factors = module.initialise_scale(features)
-    torch.testing.assert_close(factors, 2.0 / before)
+    scale = module.initialise(features)
+    torch.testing.assert_close(scale, before / 2.0)
     torch.testing.assert_close(
         mean_nearest_distance(module, features), torch.full((7,), 2.0, dtype=torch.float64)
     )
-    same = layer()
-    tensor = same.tensor.clone()
-    assert torch.equal(
-        same.initialise_scale(torch.ones(4, 6, dtype=torch.float64)),
-        torch.ones(7, dtype=torch.float64),
+    torch.testing.assert_close(  # centred: f has mean 0 over the batch it was initialised on
+        module(features).mean(dim=0), torch.zeros(7, dtype=torch.float64), atol=1e-12, rtol=0
     )
-    assert torch.equal(same.tensor, tensor)  # coinciding samples: nothing to scale by
+    same = layer()
+    log_scale = same.log_weight_scale.clone()
+    assert torch.equal(
+        same.initialise(torch.ones(4, 6, dtype=torch.float64)), torch.ones(7, dtype=torch.float64)
+    )
+    assert torch.equal(same.log_weight_scale, log_scale)  # coinciding samples: nothing to scale by
 
 
 def test_trainer_initialises_the_layer_on_a_real_batch_without_touching_the_training_stream(
@@ -188,9 +192,9 @@ def test_trainer_builds_the_minibatch_discriminator_from_its_options(tiny_config
     )
     assert isinstance(trainer, MinibatchGAN)
     assert isinstance(trainer.discriminator, MinibatchDiscriminator)
-    assert trainer.discriminator.minibatch.tensor.shape == (32, 6, 2)
+    assert trainer.discriminator.minibatch.theta.shape == (32, 6, 2)
     defaults = reference_models.build_trainer(tiny_config(model="minibatch", batch_size=8))
-    assert defaults.discriminator.minibatch.tensor.shape == (32, minibatch.VECTOR_KERNELS, 5)
+    assert defaults.discriminator.minibatch.theta.shape == (32, minibatch.VECTOR_KERNELS, 5)
     for _ in range(3):
         result = trainer.train_step()
         assert torch.isfinite(result.loss_discriminator) and torch.isfinite(result.loss_generator)

@@ -31,9 +31,9 @@ def test_long_headings_break_after_the_label_so_neighbours_never_overlap():
 
 
 def test_bundled_datasets_come_in_registry_order_then_others_by_name():
-    from collapsekit.report.sections import _dataset_order
+    from collapsekit.report.sections import dataset_order
 
     specs = ["zeta-custom", "grid25", "ring8:std=0.05", "alpha-custom", "ring8"]
-    assert sorted(specs, key=_dataset_order) == [
+    assert sorted(specs, key=dataset_order) == [
         "ring8", "ring8:std=0.05", "grid25", "alpha-custom", "zeta-custom"
     ]

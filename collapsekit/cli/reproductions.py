@@ -1,0 +1,53 @@
+"""``collapsekit reproductions``: published ring and grid numbers beside ours, with verdicts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from collapsekit.cli.common import clear_errors
+
+SHOWN = ["table", "dataset", "method", "metric", "published", "ours", "ours_ci95", "trials"]
+SHOWN += ["verdict"]
+
+
+@click.command("reproductions")
+@click.argument("roots", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder that receives reproductions.csv, default_protocol.csv, report.md, report.html.",
+)
+@click.option(
+    "--notes",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="CSV with table,dataset,method,metric,note: notes appended to the matching rows.",
+)
+@clear_errors
+def reproductions_command(roots: tuple[Path, ...], out: Path, notes: Path | None) -> None:
+    """Put PacGAN's and VEEGAN's ring and grid tables beside runs of their own protocols.
+
+    ROOTS are folders holding run folders at any depth (runs made with
+    --protocol pacgan or veegan, and default-protocol runs for the second table).
+    Each published number gets our mean over finished runs, its 95% interval and
+    a verdict: reproduced, ordering reproduced or not reproduced (see docs/report.md).
+
+    \b
+    Example:
+      collapsekit reproductions reports/reproductions/runs reports/reference/runs \\
+          --out reports/reproductions --notes reports/reproductions/notes.csv
+    """
+    from collapsekit.report import build_reproductions
+
+    report = build_reproductions(roots, out, notes)
+    table = report.reproductions[SHOWN].astype(object).fillna("")
+    click.echo(table.to_string(index=False))
+    count = len(report.runs)
+    click.echo(f"Reproduction report of {count} run{'s' if count != 1 else ''} ({report.seconds:.1f} s)")
+    for key in report.unmatched_notes:
+        click.echo(f"  note matches no row: {', '.join(key)}", err=True)
+    for path in report.paths.values():
+        click.echo(f"  {path}")
