@@ -34,7 +34,8 @@ from collapsekit.data import Dataset, get_dataset
 from collapsekit.data.base import check_samples, plain_tensor
 from collapsekit.errors import CollapsekitError
 from collapsekit.features import FeatureExtractor, accepted_options, get_feature_extractor
-from collapsekit.limits import FLOAT32_BYTES, check_count, check_fits_in_memory, check_seed
+from collapsekit.limits import FLOAT32_BYTES, check_count, check_seed
+from collapsekit.memory import check_fits_in_memory
 from collapsekit.metrics import keys
 from collapsekit.metrics.fidelity import fid, inception_score, kid, mode_log_posterior
 from collapsekit.metrics.knn_blocks import resolve_device

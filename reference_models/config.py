@@ -115,7 +115,7 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Check the settings given; None (a default still to fill in) passes."""
-        check_seed(self.seed)
+        check_seed(self.seed)  # 0..2**32-1, as every command takes seeds
         for name in POSITIVE_INTEGERS:
             _check_integer(name, getattr(self, name), minimum=1)
         _check_integer("train_set_size", self.train_set_size, minimum=0)

@@ -19,7 +19,6 @@ import dataclasses
 import json
 import logging
 import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,7 +26,13 @@ import pandas as pd
 import collapsekit
 from collapsekit.atomic import json_safe
 from collapsekit.run_cleanup import remove_stale_temporary_files
-from collapsekit.runs import EQUILIBRIUM, HISTORY, SAMPLES
+from collapsekit.runs import (
+    CRITIC_EQUILIBRIUM_COLUMNS,
+    EQUILIBRIUM,
+    EQUILIBRIUM_COLUMNS,
+    HISTORY,
+    SAMPLES,
+)
 from reference_models.training import GANTrainer, TrainConfig
 
 logger = logging.getLogger(__name__)
@@ -35,6 +40,7 @@ logger = logging.getLogger(__name__)
 RESUMABLE_CHANGES = ("steps", "eval_every", "device")  # a resumed run may change these
 TRAINED_AS, HISTORY_COPY = "trained_as", "history"  # keys added to the trainer's state
 STEP = collapsekit.keys.STEP
+EQUILIBRIUM_HEADERS = (EQUILIBRIUM_COLUMNS, CRITIC_EQUILIBRIUM_COLUMNS)
 
 
 def checkpoint_state(trainer: GANTrainer, rows: list[dict]) -> dict:
@@ -165,16 +171,19 @@ def _repair_equilibrium(run: collapsekit.RunDir) -> list[str]:
         run.read_equilibrium()
         return []
     except collapsekit.RunFolderError as error:
-        rows = _readable_equilibrium_rows(run.path / EQUILIBRIUM)
+        lines = (run.path / EQUILIBRIUM).read_text(encoding="utf-8", errors="replace").splitlines()
+        header = tuple(lines[0].split(",")) if lines else ()
+        columns = header if header in EQUILIBRIUM_HEADERS else EQUILIBRIUM_COLUMNS
+        rows = _readable_equilibrium_rows(lines[1:] if header in EQUILIBRIUM_HEADERS else lines)
         (run.path / EQUILIBRIUM).unlink(missing_ok=True)
         if rows:
-            run.append_equilibrium(*np.array(rows, dtype=np.float64).T)
+            run.append_equilibrium(*np.array(rows, dtype=np.float64).T, columns)
         return [f"{error}; kept its {len(rows)} readable rows"]
 
 
-def _readable_equilibrium_rows(path: os.PathLike) -> list[tuple[int, float, float]]:
+def _readable_equilibrium_rows(lines: list[str]) -> list[tuple[int, float, float]]:
     rows = []
-    for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines()[1:]:
+    for line in lines:
         parts = line.split(",")
         try:
             rows.append((int(parts[0]), float(parts[1]), float(parts[2])))

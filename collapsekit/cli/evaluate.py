@@ -109,7 +109,7 @@ def evaluate_command(
     click.echo(format_table(list(result.items())))
 
 
-def _kind(samples, dataset: str | None) -> str:
+def _kind(samples, dataset) -> str:
     """"image" for samples (N, C, H, W) or an image dataset, else "vector" (for the thread count)."""
     if samples is not None:
         return "image" if samples.dim() == 4 else "vector"

@@ -147,7 +147,7 @@ def _start(reference_models, kwargs: dict) -> Summary:
     _check_model_flags(reference_models, kwargs)
     config = _config(reference_models.TrainConfig, kwargs)
     trainer = reference_models.build_trainer(config)  # validate everything before writing a folder
-    use_threads(kwargs["threads"], reference_models.training.data_kind(trainer.dataset))
+    use_threads(kwargs["threads"], reference_models.config.data_kind(trainer.dataset))
     name = kwargs["name"] or default_run_name(config.model, config.data, config.seed)
     run_dir = claim_run_folder(kwargs["out"], name, numbered=kwargs["name"] is None)
     click.echo(f"Training {config.model} on {config.data} (seed {config.seed}, {config.steps:,} steps) -> {run_dir}", err=True)
@@ -168,7 +168,7 @@ def _resume(reference_models, kwargs: dict) -> Summary:
             str(run_dir), summary.get("elapsed_s") or 0.0,
         )  # fmt: skip
     dataset = get_dataset(str(run.read_config().get("data", "")))
-    use_threads(kwargs["threads"], reference_models.training.data_kind(dataset))
+    use_threads(kwargs["threads"], reference_models.config.data_kind(dataset))
     with holding_run(run_dir):
         click.echo(resume_line(run_dir), err=True)
         return _interruptible(lambda: reference_models.resume(run_dir, progress=kwargs["progress"]), run_dir)

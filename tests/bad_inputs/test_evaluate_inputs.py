@@ -89,13 +89,13 @@ def test_seeds_out_of_range_are_refused_up_front(tmp_path, seed):
 
 def test_a_baseline_larger_than_memory_is_refused_before_allocating():
     line = one_line_error(evaluate_cli("--data", "ring8", "--baseline", "--num-samples", 10**13))
-    assert "num_samples=10,000,000,000,000 (a baseline and as many real samples) need about" in line
-    assert "more than this machine can spare" in line
+    assert "num_samples=10,000,000,000,000 (a baseline and as many real samples) needs about" in line
+    assert "of memory, more than this machine's" in line
 
 
 def test_the_memory_limit_is_what_the_machine_has_now(monkeypatch):
-    monkeypatch.setattr("collapsekit.limits.available_memory_bytes", lambda: 100_000)
-    with pytest.raises(collapsekit.CollapsekitError, match="more than this machine can spare"):
+    monkeypatch.setattr("collapsekit.memory.machine_memory_bytes", lambda: 100_000)
+    with pytest.raises(collapsekit.CollapsekitError, match="more than this machine's 97.7 KiB"):
         collapsekit.evaluate(dataset="ring8", baseline=True, num_samples=10_000)  # 160 kB
     assert collapsekit.evaluate(dataset="ring8", baseline=True, num_samples=1_000, metrics="modes")
 

@@ -21,11 +21,11 @@ def run_cli(*arguments: object):
         (["--data", "ring8:radius=inf"], "dataset 'ring8' parameter radius='inf' must be a finite number"),
         (["--data", "ring8:std=inf"], "dataset 'ring8' parameter std='inf' must be a finite number"),
         (["--data", "grid25:spacing=nan"], "dataset 'grid25' parameter spacing='nan' must be a finite"),
-        (["--lr-generator", "inf"], "lr_generator must be a finite number above 0, got inf"),
-        (["--lr-discriminator", "inf"], "lr_discriminator must be a finite number above 0, got inf"),
+        (["--lr-generator", "inf"], "lr_generator must be finite and positive, got inf"),
+        (["--lr-discriminator", "inf"], "lr_discriminator must be finite and positive, got inf"),
         (["--seed", 2**64 - 1_000_003], f"seed must be an integer from 0 to {MAX_SEED}"),
         (["--seed", MAX_SEED + 1], f"seed must be an integer from 0 to {MAX_SEED}"),
-        (["--eval-samples", 10**12], "eval_samples (1,000,000,000,000 samples of 258 values) need"),
+        (["--eval-samples", 10**12], "eval_samples (1,000,000,000,000 samples of 258 values) needs about"),
     ],
 )
 def test_bad_settings_are_one_line_and_leave_no_folder(tmp_path, arguments, message):

@@ -20,7 +20,7 @@ def sweep_cli(*arguments: object):
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["--lr-generator", "inf"], "Error: lr_generator must be a finite number above 0, got inf"),
+        (["--lr-generator", "inf"], "Error: lr_generator must be finite and positive, got inf"),
         (
             ["--seeds", "0-1000000000"],
             "Error: seed range '0-1000000000' holds 1,000,000,001 seeds; a sweep takes at most 10,000",
