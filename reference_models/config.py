@@ -15,7 +15,7 @@ import torch
 
 import collapsekit
 from collapsekit.data import Dataset
-from collapsekit.limits import check_positive_finite, check_seed
+from collapsekit.limits import check_seed
 
 # Defaults per kind of data ("vector": 2-D mixtures, "image": (C, S, S) samples): the
 # `default` protocol.
@@ -120,8 +120,7 @@ class TrainConfig:
             _check_integer(name, getattr(self, name), minimum=1)
         _check_integer("train_set_size", self.train_set_size, minimum=0)
         for name in POSITIVE_NUMBERS:
-            if getattr(self, name) is not None:
-                check_positive_finite(getattr(self, name), name)
+            _check_number(name, getattr(self, name), low=0.0, high=math.inf)
         for name in UNIT_INTERVAL:
             _check_number(name, getattr(self, name), low=None, high=1.0)
         for name, choices in CHOICES.items():
