@@ -42,9 +42,9 @@ from collapsekit.report.published import (
     VEEGAN_TABLE_1,
 )
 from collapsekit.report.render import IMAGES, render, write_images
+from collapsekit.report.reproduction_notes import read_notes, unmatched_notes
 from collapsekit.report.reproduction_plots import coverage_plots
 from collapsekit.report.reproduction_runs import histories, read_runs
-from collapsekit.report.reproductions import read_notes, unmatched_notes
 from collapsekit.report.verdicts import VERDICTS, Estimate, interval_text
 from collapsekit.runs import ensure_writable_folder
 
