@@ -149,9 +149,9 @@ _VEEGAN_TABLE_2 = [
 # 1,000 and KL(p_model || uniform), at D = 1/4 G and at D = 1/2 G.
 _PACGAN_TABLE_3 = [
     ("DCGAN", ((30.6, 20.73), (5.99, 0.42)), ((628.0, 140.9), (2.58, 0.75))),
-    ("Unrolled GAN 1 step", ((65.4, 34.75), (5.91, None)), ((523.6, 55.77), (2.44, None))),
-    ("Unrolled GAN 5 steps", ((236.4, 63.30), (4.67, None)), ((732.0, 44.98), (1.66, None))),
-    ("Unrolled GAN 10 steps", ((327.2, 74.67), (4.66, None)), ((817.4, 37.91), (1.43, None))),
+    ("Unrolled GAN (1 step)", ((65.4, 34.75), (5.91, None)), ((523.6, 55.77), (2.44, None))),
+    ("Unrolled GAN (5 steps)", ((236.4, 63.30), (4.67, None)), ((732.0, 44.98), (1.66, None))),
+    ("Unrolled GAN (10 steps)", ((327.2, 74.67), (4.66, None)), ((817.4, 37.91), (1.43, None))),
     ("PacDCGAN2", ((484.5, None), (2.61, None)), ((840.7, None), (1.00, None))),
 ]
 
@@ -243,9 +243,9 @@ PAPER_SETTINGS = {
 # PacGAN Table 3's methods and the runs that reproduce them (model, options), at each D width.
 _METZ_METHODS = (
     ("DCGAN", "vanilla", ""),
-    ("Unrolled GAN 1 step", "unrolled", "unroll_steps=1"),
-    ("Unrolled GAN 5 steps", "unrolled", "unroll_steps=5"),
-    ("Unrolled GAN 10 steps", "unrolled", "unroll_steps=10"),
+    ("Unrolled GAN (1 step)", "unrolled", "unroll_steps=1"),
+    ("Unrolled GAN (5 steps)", "unrolled", "unroll_steps=5"),
+    ("Unrolled GAN (10 steps)", "unrolled", "unroll_steps=10"),
     ("PacDCGAN2", "pacgan", "pack=2"),
 )
 _METZ_D_WIDTHS = {PACGAN_TABLE_3_QUARTER: "quarter", PACGAN_TABLE_3_HALF: "half"}
