@@ -133,4 +133,5 @@ def _mark_total(ax, part: pd.DataFrame) -> None:
     total = pd.to_numeric(part[keys.MODES_TOTAL], errors="coerce").max()
     if pd.notna(total):
         ax.axhline(total, color="grey", linestyle="--", linewidth=1)
-        ax.set_ylim(-0.3, total + 0.8)
+        margin = max(0.8, 0.03 * total)  # 1,000 modes: the dashed line clear of the frame
+        ax.set_ylim(-0.375 * margin, total + margin)  # ring and grid: -0.3 to total + 0.8

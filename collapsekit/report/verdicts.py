@@ -115,11 +115,7 @@ def verdict(
         return NOT_REPRODUCED, f"{value_text}; one finished run gives no 95% interval"
     if not measured_on and published_inside(published, error, ours):
         return REPRODUCED, ""
-    where = (
-        f"{value_text} (published on {measured_on}: only the ordering compares)"
-        if measured_on
-        else f"{value_text} (outside the widened interval)"
-    )
+    where = f"{value_text} on {measured_on}" if measured_on else f"{value_text} (outside the widened interval)"
     checks = [_ordering_check(metric, published, error, ours, rival) for rival in rivals]
     checks = [check for check in checks if check is not None]
     failures = [text for holds, text in checks if not holds]
