@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+from collapsekit.d_map import read_d_map, write_d_map
 from collapsekit.data import (
     Dataset,
     GaussianMixture,
@@ -18,12 +19,12 @@ from collapsekit.data import (
     register_dataset,
 )
 from collapsekit.diagnose import Finding, Thresholds, diagnose
-from collapsekit.errors import CollapsekitError, RunFolderError
+from collapsekit.errors import CollapsekitError, DiskFullError, RunFolderError
 from collapsekit.evaluate import evaluate, feature_metrics
 from collapsekit.features import get_feature_extractor, register_feature_extractor
 from collapsekit.metrics import ModeCoverage, keys, mode_kl, mode_metrics, window_statistics
 from collapsekit.monitor import Monitor, Summary
-from collapsekit.runs import RunDir, load_history, load_runs, read_d_map, write_d_map
+from collapsekit.runs import RunDir, load_history, load_runs
 from collapsekit.samples_io import load_samples
 
 __version__ = "0.1.0"
@@ -35,6 +36,7 @@ __all__ = [
     "load_samples",
     "register_feature_extractor",
     "CollapsekitError",
+    "DiskFullError",
     "Dataset",
     "GaussianMixture",
     "Finding",

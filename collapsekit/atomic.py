@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import math
 import os
 import tempfile
 from pathlib import Path
+
+from collapsekit.errors import DiskFullError
+
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)  # no space left, or the user's quota reached
 
 
 def _umask_by_setting() -> int:
@@ -44,16 +50,35 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         mode = path.stat().st_mode & 0o777
     except FileNotFoundError:
         mode = 0o666 & ~_current_umask()
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with disk_full_named(path):
+        handle, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+        )
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.chmod(temporary, mode)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+@contextlib.contextmanager
+def disk_full_named(path: str | os.PathLike):
+    """Within the block, a full disk (ENOSPC, EDQUOT) becomes ``DiskFullError`` naming ``path``.
+
+    Example:
+        >>> with disk_full_named("runs/demo/history.csv"):  # doctest: +SKIP
+        ...     stream.write(text)
+    """
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        yield
+    except OSError as error:
+        if error.errno in DISK_FULL:
+            raise DiskFullError(path) from None
         raise
 
 

@@ -23,6 +23,7 @@ Metric groups (``metrics=`` takes group names or any result key in them):
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 from collections.abc import Iterable
 
@@ -30,11 +31,13 @@ import numpy as np
 import torch
 
 from collapsekit.data import Dataset, get_dataset
-from collapsekit.data.base import check_samples
+from collapsekit.data.base import check_samples, plain_tensor
 from collapsekit.errors import CollapsekitError
 from collapsekit.features import FeatureExtractor, accepted_options, get_feature_extractor
+from collapsekit.limits import FLOAT32_BYTES, check_count, check_fits_in_memory, check_seed
 from collapsekit.metrics import keys
 from collapsekit.metrics.fidelity import fid, inception_score, kid, mode_log_posterior
+from collapsekit.metrics.knn_blocks import resolve_device
 from collapsekit.metrics.manifold import DENSITY_COVERAGE_K, PRECISION_RECALL_K, manifold_metrics
 from collapsekit.metrics.modes import DEFAULT_MIN_SHARE, mode_metrics
 from collapsekit.metrics.ndb import DEFAULT_BINS, ndb
@@ -75,9 +78,14 @@ def resolve_metrics(metrics: str | Iterable[str] | None) -> list[str] | None:
     """
     if metrics is None:
         return None
-    names = (
-        [part.strip() for part in metrics.split(",")] if isinstance(metrics, str) else list(metrics)
-    )
+    if isinstance(metrics, str):
+        names = [part.strip() for part in metrics.split(",")]
+    elif isinstance(metrics, Iterable) and all(isinstance(name, str) for name in metrics):
+        names = list(metrics)
+    else:
+        raise CollapsekitError(
+            f"metrics must be names like 'fid,precision_recall' or a list of them, got {metrics!r}"
+        )
     groups = set()
     for name in filter(None, names):
         group = name if name in METRIC_GROUPS else _group_of_key(name)
@@ -137,6 +145,10 @@ def evaluate(
         >>> result["modes_captured"], result["precision"] > 0.9
         (8, True)
     """
+    seed = check_seed(seed)
+    if device is not None:
+        resolve_device(torch.empty(0), device)  # an unknown device fails now, before any work
+    num_samples = None if num_samples is None else check_count(num_samples, "num_samples")
     data = get_dataset(dataset) if dataset is not None else None
     groups = resolve_metrics(metrics)
     generated = _generated_samples(samples, data, real, baseline, num_samples, seed)
@@ -221,7 +233,7 @@ def _as_tensor(values: object, what: str) -> torch.Tensor:
         raise CollapsekitError(
             f"{what} must be a tensor or numpy array, got {type(values).__name__}"
         )
-    return values
+    return plain_tensor(values, what)
 
 
 def _validate(
@@ -273,8 +285,11 @@ def _generated_samples(
             if real is not None
             else data.eval_samples
         )
-    if count < 1:
-        raise CollapsekitError(f"num_samples must be positive, got {count}")
+    check_fits_in_memory(
+        2 * count * math.prod(data.sample_shape) * FLOAT32_BYTES,
+        f"num_samples={count:,} (a baseline and as many real samples)",
+        "ask for fewer",
+    )
     return data.sample(count, generator=torch.Generator().manual_seed(seed + 1))
 
 

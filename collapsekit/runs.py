@@ -26,15 +26,28 @@ import io
 import json
 import logging
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
-from collapsekit.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
+from collapsekit.atomic import (
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+    disk_full_named,
+)
+from collapsekit.d_map import D_MAP, read_d_map, write_d_map  # noqa: F401  (part of the store)
 from collapsekit.errors import RunFolderError
 from collapsekit.metrics import keys
+from collapsekit.run_schema import (
+    LIST_METRICS,
+    check_history,
+    check_sample_arrays,
+    check_summary,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -44,11 +57,10 @@ EQUILIBRIUM = "equilibrium.csv"
 SAMPLES = "samples.npz"
 CHECKPOINT = "checkpoint.pt"
 SUMMARY = "summary.json"
-D_MAP = "d_map.npz"  # optional: sigmoid(D) on a grid over 2-D data, written at the final evaluation
 
 EQUILIBRIUM_COLUMNS = (keys.STEP, keys.D_REAL, keys.D_FAKE)
 CRITIC_EQUILIBRIUM_COLUMNS = (keys.STEP, keys.CRITIC_REAL, keys.CRITIC_FAKE)
-LIST_COLUMNS = (keys.MODE_COUNTS,)  # stored as JSON text in CSV cells
+LIST_COLUMNS = LIST_METRICS  # stored as JSON text in CSV cells
 
 
 class RunDir:
@@ -100,7 +112,7 @@ class RunDir:
         """The summary, or None while the run is in progress (or was killed)."""
         if not (self.path / SUMMARY).exists():
             return None
-        return self._read_json(SUMMARY)
+        return check_summary(self._read_json(SUMMARY), self.path / SUMMARY)
 
     def _read_json(self, name: str) -> dict:
         try:
@@ -130,8 +142,8 @@ class RunDir:
             raise RunFolderError(f"{path} is corrupt: no '{keys.STEP}' column")
         for column in LIST_COLUMNS:
             if column in frame.columns:
-                frame[column] = frame[column].map(_decode_list)
-        return frame
+                frame[column] = frame[column].map(lambda cell: _decode_list(cell, path))
+        return check_history(frame, path)
 
     # -- equilibrium -------------------------------------------------------------
     def append_equilibrium(
@@ -149,7 +161,7 @@ class RunDir:
         if new:
             text.write(",".join(columns) + "\n")
         np.savetxt(text, block, fmt=["%d", "%.17g", "%.17g"], delimiter=",")
-        with open(path, "a", encoding="utf-8") as stream:
+        with disk_full_named(path), open(path, "a", encoding="utf-8") as stream:
             stream.write(text.getvalue())
             stream.flush()
 
@@ -196,9 +208,10 @@ class RunDir:
             return {}
         try:
             with np.load(path, allow_pickle=False) as archive:
-                return {name: archive[name] for name in archive.files}
-        except (OSError, ValueError) as error:
+                arrays = {name: archive[name] for name in archive.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
             raise RunFolderError(f"{path} is corrupt ({error})") from None
+        return check_sample_arrays(arrays, path)
 
     # -- checkpoint --------------------------------------------------------------
     def save_checkpoint(self, state: dict) -> None:
@@ -216,7 +229,10 @@ class RunDir:
         try:
             return torch.load(path, map_location="cpu", weights_only=True)
         except Exception as error:  # torch raises many types for a damaged archive
-            raise RunFolderError(f"{path} is corrupt ({type(error).__name__}); the run cannot resume") from None
+            raise RunFolderError(
+                f"{path} is corrupt ({type(error).__name__}); the run cannot resume from it: "
+                "remove it and resume to start the run again from step 0"
+            ) from None
 
 
 def ensure_writable_folder(folder: Path) -> None:
@@ -235,9 +251,12 @@ def _encode_row(row: dict) -> dict:
     return {k: json.dumps(v) if isinstance(v, (list, tuple)) else v for k, v in row.items()}
 
 
-def _decode_list(cell: object) -> object:
+def _decode_list(cell: object, path: Path) -> object:
     if isinstance(cell, str) and cell.startswith("["):
-        return json.loads(cell)
+        try:
+            return json.loads(cell)
+        except json.JSONDecodeError:
+            raise RunFolderError(f"{path} is corrupt: a list cell is not JSON, got {cell[:40]!r}") from None
     return cell
 
 
@@ -306,55 +325,3 @@ def _options_text(options: object) -> str:
     if not isinstance(options, dict):
         return ""
     return ",".join(f"{key}={options[key]}" for key in sorted(options))
-
-
-def write_d_map(
-    run_dir: str | os.PathLike, x: np.ndarray, y: np.ndarray, values: np.ndarray
-) -> None:
-    """Store the discriminator's output sigmoid(D) on a grid: ``values[i, j]`` at ``(x[j], y[i])``.
-
-    Args:
-        x: (W,) increasing grid coordinates along the first data axis.
-        y: (H,) increasing grid coordinates along the second data axis.
-        values: (H, W) sigmoid(D) in [0, 1] (NaN allowed where D diverged).
-
-    Example:
-        >>> x = y = np.linspace(-3, 3, 200)
-        >>> write_d_map("runs/demo", x, y, np.full((200, 200), 0.5))  # doctest: +SKIP
-    """
-    x, y = _grid_axis(x, "x"), _grid_axis(y, "y")
-    values = np.asarray(values, dtype=np.float32)
-    if values.shape != (y.size, x.size):
-        raise RunFolderError(
-            f"d_map values must have shape (len(y), len(x)) = ({y.size}, {x.size}), got {values.shape}"
-        )
-    finite = values[np.isfinite(values)]
-    if finite.size and (finite.min() < 0 or finite.max() > 1):
-        raise RunFolderError("d_map values must lie in [0, 1]; pass sigmoid(D), not logits")
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, x=x, y=y, values=values)
-    atomic_write_bytes(Path(run_dir) / D_MAP, buffer.getvalue())
-
-
-def read_d_map(run_dir: str | os.PathLike) -> dict[str, np.ndarray] | None:
-    """The stored discriminator map (``x``, ``y``, ``values``), or None when the run has none."""
-    path = Path(run_dir) / D_MAP
-    if not path.exists():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            grid = {name: archive[name] for name in ("x", "y", "values")}
-    except (OSError, ValueError, KeyError) as error:
-        raise RunFolderError(f"{path} is corrupt ({error})") from None
-    if grid["values"].shape != (grid["y"].size, grid["x"].size):
-        raise RunFolderError(f"{path} is corrupt: values do not match the grid")
-    return grid
-
-
-def _grid_axis(axis: np.ndarray, name: str) -> np.ndarray:
-    axis = np.asarray(axis, dtype=np.float64)
-    if axis.ndim != 1 or axis.size < 2 or not np.isfinite(axis).all() or (np.diff(axis) <= 0).any():
-        raise RunFolderError(
-            f"d_map {name} must be at least 2 finite, strictly increasing coordinates, got shape {axis.shape}"
-        )
-    return axis

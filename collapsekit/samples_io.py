@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import numpy as np
 import torch
 
 from collapsekit.atomic import atomic_write_bytes
+from collapsekit.data.base import plain_tensor
 from collapsekit.errors import CollapsekitError
 
 SUFFIXES = (".npy", ".npz", ".pt", ".pth")
@@ -66,7 +68,9 @@ def _read(path: Path, suffix: str) -> object:
     if suffix == ".npz":
         with np.load(path, allow_pickle=False) as archive:
             return {name: archive[name] for name in archive.files}
-    return torch.load(path, map_location="cpu", weights_only=True)
+    with warnings.catch_warnings():  # loading a sparse tensor warns that it validates it
+        warnings.filterwarnings("ignore", message="Validating sparse tensor invariants")
+        return torch.load(path, map_location="cpu", weights_only=True)
 
 
 def _pick(loaded: object, path: Path, key: str | None) -> torch.Tensor:
@@ -86,6 +90,8 @@ def _pick(loaded: object, path: Path, key: str | None) -> torch.Tensor:
             loaded = next(iter(arrays.values()))
         elif DEFAULT_KEY in arrays:
             loaded = arrays[DEFAULT_KEY]
+        elif not arrays:
+            raise CollapsekitError(f"{str(path)!r} holds no array of samples ({_contents(loaded)})")
         else:
             raise CollapsekitError(
                 f"{str(path)!r} holds several arrays ({', '.join(arrays) or 'none'}); pick one with --key NAME"
@@ -102,11 +108,20 @@ def _pick(loaded: object, path: Path, key: str | None) -> torch.Tensor:
         raise CollapsekitError(
             f"{str(path)!r} holds a {type(loaded).__name__}, not an array of samples"
         )
+    loaded = plain_tensor(loaded, f"the samples in {str(path)!r}")
     if loaded.dim() < 2:
         raise CollapsekitError(
             f"{str(path)!r} holds an array of shape {tuple(loaded.shape)}; samples need one row per sample, (N, ...)"
         )
     return loaded
+
+
+def _contents(loaded: dict) -> str:
+    """What a dictionary without arrays holds: ``empty``, or its first names and their types."""
+    if not loaded:
+        return "it is empty"
+    items = [f"{name}: {type(value).__name__}" for name, value in list(loaded.items())[:5]]
+    return "it holds " + ", ".join(items) + (", ..." if len(loaded) > 5 else "")
 
 
 def _first_line(error: BaseException) -> str:

@@ -15,6 +15,7 @@ import torch
 
 import collapsekit
 from collapsekit.data import Dataset
+from collapsekit.limits import check_positive_finite, check_seed
 
 # Defaults per kind of data ("vector": 2-D mixtures, "image": (C, S, S) samples): the
 # `default` protocol.
@@ -114,12 +115,13 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Check the settings given; None (a default still to fill in) passes."""
-        _check_seed(self.seed)
+        check_seed(self.seed)
         for name in POSITIVE_INTEGERS:
             _check_integer(name, getattr(self, name), minimum=1)
         _check_integer("train_set_size", self.train_set_size, minimum=0)
         for name in POSITIVE_NUMBERS:
-            _check_number(name, getattr(self, name), low=0.0, high=math.inf)
+            if getattr(self, name) is not None:
+                check_positive_finite(getattr(self, name), name)
         for name in UNIT_INTERVAL:
             _check_number(name, getattr(self, name), low=None, high=1.0)
         for name, choices in CHOICES.items():
@@ -133,13 +135,6 @@ class TrainConfig:
     def from_dict(cls, values: dict) -> TrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
-
-
-def _check_seed(seed: object) -> None:
-    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
-        raise collapsekit.CollapsekitError(
-            f"seed must be a non-negative integer below 2**63, got {seed!r}"
-        )
 
 
 def _check_integer(name: str, value: object, minimum: int) -> None:

@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import io
 import logging
+import math
 import os
 from pathlib import Path
 
@@ -15,7 +16,16 @@ from tqdm.auto import tqdm
 
 import collapsekit
 from collapsekit.atomic import atomic_write_bytes
+from collapsekit.limits import check_count, check_samples_fit
+from collapsekit.run_cleanup import clear_run_files
 from reference_models.protocols import apply_protocol
+from reference_models.recovery import (
+    check_trained_as,
+    checkpoint_state,
+    load_trainer_state,
+    repair_run_files,
+    trainer_state,
+)
 from reference_models.registry import get_model
 from reference_models.training import GANTrainer, TrainConfig, data_kind, resolve_device
 
@@ -34,8 +44,17 @@ def build_trainer(config: TrainConfig) -> GANTrainer:
     apply_protocol(config)  # in place, like fill_defaults: config.json stores what it resolved
     dataset = collapsekit.get_dataset(config.data)
     config.fill_defaults(dataset)  # in place: config.json stores the settings used
+    check_evaluation_fits(config, dataset)
     trainer_class = get_model(config.model)
     return trainer_class(config, dataset, resolve_device(config.device))
+
+
+def check_evaluation_fits(config: TrainConfig, dataset: collapsekit.Dataset) -> None:
+    """Refuse, before any allocation, an evaluation whose samples and noise exceed the memory."""
+    count = dataset.eval_samples if config.eval_samples is None else config.eval_samples
+    count = check_count(count, "eval_samples")
+    values = config.z_dim + math.prod(dataset.sample_shape)  # fixed noise batch + samples
+    check_samples_fit(count, values, "eval_samples", "lower --eval-samples")
 
 
 def train(
@@ -53,18 +72,27 @@ def train(
 
 
 def resume(run_dir: str | os.PathLike, progress: bool = True) -> collapsekit.Summary:
-    """Continue the run in ``run_dir`` from its last checkpoint."""
+    """Continue the run in ``run_dir`` from its last checkpoint.
+
+    A run stopped before its first checkpoint starts again from step 0 (nothing
+    of it can be kept). A ``config.json`` that no longer describes the
+    checkpoint's run is refused; damaged history, sample and equilibrium files
+    are repaired first (see ``reference_models/recovery.py``).
+    """
     run = collapsekit.RunDir.open(run_dir)
     config = TrainConfig.from_dict(run.read_config())
+    if not run.has_checkpoint():
+        logger.info("%s stopped before its first checkpoint; starting it again", run_dir)
+        clear_run_files(run_dir)
+        return train(config, run_dir, progress)
     trainer = build_trainer(config)
+    checkpoint = run.load_checkpoint()
+    check_trained_as(trainer_state(checkpoint, run_dir), trainer.config, run_dir)
+    repair_run_files(run, checkpoint)
     monitor = _monitor(trainer, run_dir, resume=True)
     state = monitor.resume()
-    if state is None:
-        raise collapsekit.RunFolderError(
-            f"{run_dir} has no checkpoint yet; start the run again instead"
-        )
     with _marked_if_interrupted(monitor):
-        trainer.load_state_dict(state)
+        load_trainer_state(trainer, state, run_dir)
         return _run_steps(trainer, monitor, trainer.sampler(monitor.num_samples), progress)
 
 
@@ -141,7 +169,7 @@ def _evaluate(monitor, trainer: GANTrainer, sampler, checkpoint: bool) -> dict:
     if checkpoint:
         write_sample_grid(trainer, sampler, monitor.run.path)
     if checkpoint and monitor.diverged_at is None:  # never checkpoint a diverged state
-        monitor.save_checkpoint(trainer.state_dict())
+        monitor.save_checkpoint(checkpoint_state(trainer, monitor.rows))
     return row
 
 

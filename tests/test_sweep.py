@@ -232,17 +232,17 @@ def test_invalid_runs_are_planned_as_failures_with_their_error(tmp_path):
     assert [t.action for t in tasks] == [TRAIN, INVALID, INVALID, INVALID]
     assert "std must be positive, got -1.0" in tasks[1].error
     assert "unknown model 'nonexistent'; choose one of:" in tasks[2].error
-    steps_bad = plan_sweep(
-        SweepGrid(["vanilla"], ["ring8"], [0], settings={**TINY, "steps": "many"}), tmp_path
-    )
-    assert "steps must be a positive integer, got 'many'" in steps_bad[0].error
+    # a bad setting that every run shares stops the whole sweep at once
+    with pytest.raises(CollapsekitError, match="steps must be a positive integer, got 'many'"):
+        plan_sweep(SweepGrid(["vanilla"], ["ring8"], [0], settings={**TINY, "steps": "many"}), tmp_path)
 
 
 def test_parallelism_never_asks_for_more_threads_than_cores():
     cores = usable_cores()
     assert parallelism("local", None, None, 100) == (cores, 1)
-    assert parallelism("local", 1, None, 8) == (1, cores)
-    assert parallelism("local", None, None, 1) == (1, cores)
+    # one thread per run even on spare cores: the bundled nets gain nothing from more
+    assert parallelism("local", 1, None, 8) == (1, 1)
+    assert parallelism("local", None, None, 1) == (1, 1)
     assert parallelism("local", 2, 3, 8) == (2, 3)
     assert parallelism("ray", None, None, 8) == (8, 1)
 
@@ -542,6 +542,38 @@ def test_sigterm_to_one_worker_interrupts_its_run_only(tmp_path):
     # the same worker goes on with the next run, its SIGTERM handling armed again
     assert (outcomes[1].status, outcomes[1].step) == ("finished", 6)
     assert folder_action(Path(long.run_dir)) == RESUME
+
+
+@posix_only
+def test_sigkill_to_one_worker_fails_its_run_only_and_the_other_resumes(tmp_path):
+    grid = SweepGrid(["vanilla"], ["ring8"], [0, 1], settings={**TINY, "steps": 600, "eval_every": 20})
+    tasks = plan_sweep(grid, tmp_path)
+    stop = threading.Event()
+
+    def kill_one_worker_mid_run():
+        while not stop.is_set():
+            if all(_evaluations(Path(task.run_dir)) >= 2 for task in tasks):
+                # the first worker: Python's pool notices the death of a worker it started
+                # later only at its next event (here: the other run's end)
+                first = min(multiprocessing.active_children(), key=lambda worker: worker.pid)
+                os.kill(first.pid, signal.SIGKILL)  # `kill -9 WORKER`
+                return
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_one_worker_mid_run, daemon=True)
+    killer.start()
+    try:
+        outcomes = run_tasks(tasks, workers=2, threads_per_run=1)
+    finally:
+        stop.set()
+    failed = [o for o in outcomes if o.status == FAILED]
+    others = [o for o in outcomes if o.status != FAILED]
+    assert [o.error for o in failed] == ["BrokenProcessPool: its worker process died"]
+    # the other run was stopped with the pool, kept its checkpoint and resumed in a new one
+    # (or, when the pool noticed the death late, simply finished first)
+    assert [(o.status, o.step) for o in others] == [("finished", 600)]
+    assert others[0].action in (RESUME, TRAIN)
+    assert RunDir(others[0].run_dir).read_history()["step"].tolist() == list(range(0, 601, 20))
 
 
 @posix_only

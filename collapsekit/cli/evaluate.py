@@ -9,7 +9,8 @@ import click
 
 from collapsekit.atomic import json_safe
 from collapsekit.cli.common import clear_errors, format_table
-from collapsekit.data import load_dataset_file
+from collapsekit.cli.threads import threads_option, use_threads
+from collapsekit.data import get_dataset, load_dataset_file
 from collapsekit.errors import CollapsekitError
 from collapsekit.evaluate import evaluate
 from collapsekit.samples_io import load_samples
@@ -45,6 +46,7 @@ from collapsekit.samples_io import load_samples
 @click.option(
     "--seed", type=int, default=0, show_default=True, help="Seed of the real samples drawn."
 )
+@threads_option
 @clear_errors
 def evaluate_command(
     samples_path: str | None,
@@ -59,6 +61,7 @@ def evaluate_command(
     weights: str | None,
     key: str | None,
     seed: int,
+    threads: int | None,
 ) -> None:
     """Score SAMPLES (.npy, .npz or .pt) against real samples of --data or --real.
 
@@ -87,6 +90,7 @@ def evaluate_command(
         )
     samples = load_samples(samples_path, key) if samples_path is not None else None
     real = load_samples(real_path, key) if real_path is not None else None
+    use_threads(threads, _kind(samples if samples is not None else real, dataset))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = evaluate(
@@ -103,3 +107,10 @@ def evaluate_command(
     against = real_path or f"fresh {name} samples"
     click.echo(f"{what} against {against}:")
     click.echo(format_table(list(result.items())))
+
+
+def _kind(samples, dataset: str | None) -> str:
+    """"image" for samples (N, C, H, W) or an image dataset, else "vector" (for the thread count)."""
+    if samples is not None:
+        return "image" if samples.dim() == 4 else "vector"
+    return "image" if len(get_dataset(dataset).sample_shape) == 3 else "vector"

@@ -9,9 +9,18 @@ from pathlib import Path
 import click
 
 from collapsekit.cli.common import CommandError, clear_errors, format_table, sigterm_as_ctrl_c
+from collapsekit.cli.run_folder import (
+    claim_run_folder,
+    disk_full_line,
+    holding_run,
+    interrupted_line,
+    resume_line,
+)
+from collapsekit.cli.threads import threads_option, use_threads
+from collapsekit.data import get_dataset
+from collapsekit.errors import DiskFullError
 from collapsekit.metrics import keys
 from collapsekit.monitor import Summary
-from collapsekit.runs import CHECKPOINT, ensure_writable_folder
 
 SUMMARY_KEYS = (
     keys.MODES_CAPTURED,
@@ -97,6 +106,7 @@ def default_run_name(model: str, data: str, seed: int) -> str:
 @click.option("--resume", "resume_dir", type=click.Path(path_type=Path), default=None, help="Continue the run in this folder from its last checkpoint (other options are read from it).")
 @click.option("--dry-run", is_flag=True, help="Smoke test: 20 steps, evaluation every 10, 500 samples.")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar with live metrics.")
+@threads_option
 @clear_errors
 def run_command(**kwargs) -> None:
     """Train a reference GAN on a benchmark with known modes, watch it and store the run.
@@ -136,12 +146,13 @@ def _check_model_flags(reference_models, kwargs: dict) -> None:
 def _start(reference_models, kwargs: dict) -> Summary:
     _check_model_flags(reference_models, kwargs)
     config = _config(reference_models.TrainConfig, kwargs)
-    reference_models.build_trainer(config)  # validate everything before writing a folder
+    trainer = reference_models.build_trainer(config)  # validate everything before writing a folder
+    use_threads(kwargs["threads"], reference_models.training.data_kind(trainer.dataset))
     name = kwargs["name"] or default_run_name(config.model, config.data, config.seed)
-    ensure_writable_folder(kwargs["out"])
-    run_dir = kwargs["out"] / name
+    run_dir = claim_run_folder(kwargs["out"], name, numbered=kwargs["name"] is None)
     click.echo(f"Training {config.model} on {config.data} (seed {config.seed}, {config.steps:,} steps) -> {run_dir}", err=True)
-    return _interruptible(lambda: reference_models.train(config, run_dir, progress=kwargs["progress"]), run_dir)
+    with holding_run(run_dir, "choose another --name"):
+        return _interruptible(lambda: reference_models.train(config, run_dir, progress=kwargs["progress"]), run_dir)
 
 
 def _resume(reference_models, kwargs: dict) -> Summary:
@@ -152,9 +163,15 @@ def _resume(reference_models, kwargs: dict) -> Summary:
     summary = run.read_summary()
     if summary is not None and summary.get("status") == "finished":
         click.echo(f"{run_dir} already finished; nothing to resume.", err=True)
-        return Summary(**{k: summary[k] for k in ("status", "step", "metrics", "findings", "run_dir", "elapsed_s")})
-    click.echo(f"Resuming {run_dir}", err=True)
-    return _interruptible(lambda: reference_models.resume(run_dir, progress=kwargs["progress"]), run_dir)
+        return Summary(
+            "finished", summary.get("step"), summary.get("metrics", {}), summary.get("findings", []),
+            str(run_dir), summary.get("elapsed_s") or 0.0,
+        )  # fmt: skip
+    dataset = get_dataset(str(run.read_config().get("data", "")))
+    use_threads(kwargs["threads"], reference_models.training.data_kind(dataset))
+    with holding_run(run_dir):
+        click.echo(resume_line(run_dir), err=True)
+        return _interruptible(lambda: reference_models.resume(run_dir, progress=kwargs["progress"]), run_dir)
 
 
 def _interruptible(start, run_dir: Path) -> Summary:
@@ -162,11 +179,10 @@ def _interruptible(start, run_dir: Path) -> Summary:
         with sigterm_as_ctrl_c():
             return start()
     except KeyboardInterrupt:
-        if (Path(run_dir) / CHECKPOINT).is_file():
-            click.echo(f"\nInterrupted; what was measured is in {run_dir}. Continue with: collapsekit run --resume {run_dir}", err=True)
-        else:
-            click.echo(f"\nInterrupted before the first checkpoint; nothing to resume in {run_dir}: start the run again.", err=True)
+        click.echo(f"\n{interrupted_line(Path(run_dir))}", err=True)
         raise SystemExit(130) from None
+    except DiskFullError as error:
+        raise CommandError(disk_full_line(error, Path(run_dir))) from None
 
 
 def _config(config_class, kwargs: dict):

@@ -7,11 +7,15 @@ collapsekit (metrics, monitor, report) talks to datasets only through this class
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 
 import torch
 
 from collapsekit.errors import CollapsekitError
+from collapsekit.limits import check_samples_fit
+
+FLOAT32_MAX = float(torch.finfo(torch.float32).max)
 
 
 class Dataset(ABC):
@@ -80,6 +84,7 @@ def check_samples(
             raise CollapsekitError(
                 f"{what} must be a tensor or array, got {type(samples).__name__}: {error}"
             ) from None
+    samples = plain_tensor(samples, what)
     if not (samples.is_floating_point() or samples.dtype in (torch.int32, torch.int64)):
         raise CollapsekitError(
             f"{what} must hold numbers (float), got dtype {samples.dtype}; convert with .float()"
@@ -92,11 +97,56 @@ def check_samples(
         )
     if samples.shape[0] == 0:
         raise CollapsekitError(f"{what} are empty; pass at least one sample")
-    samples = samples.detach().to("cpu", torch.float32)
+    samples = samples.detach()
+    _check_float32_range(samples, what)
+    samples = samples.to("cpu", torch.float32)
     if not torch.isfinite(samples).all():
         bad = int((~torch.isfinite(samples)).flatten(1).any(1).sum())
+        cause = (
+            "check the file or code they came from"
+            if what.startswith("real")
+            else "the generator has probably diverged: check its losses and learning rates"
+        )
         raise CollapsekitError(
-            f"{what} contain NaN or inf in {bad} of {samples.shape[0]} rows; "
-            "the generator has probably diverged: check its losses and learning rates"
+            f"{what} contain NaN or inf in {bad} of {samples.shape[0]} rows; {cause}"
         )
     return samples
+
+
+def plain_tensor(values: torch.Tensor, what: str = "samples") -> torch.Tensor:
+    """``values`` as an ordinary (strided) tensor: sparse ones made dense, meta ones refused.
+
+    Example:
+        >>> plain_tensor(torch.eye(2).to_sparse()).layout
+        torch.strided
+    """
+    if values.is_meta:
+        raise CollapsekitError(f"{what} are a meta tensor, which holds no values; pass real data")
+    if values.layout == torch.strided:
+        return values
+    check_samples_fit(
+        values.shape[0] if values.dim() else 1,
+        math.prod(values.shape[1:]),
+        f"{what} made dense",
+        "pass fewer samples",
+    )
+    try:
+        return values.to_dense()
+    except (RuntimeError, NotImplementedError) as error:
+        raise CollapsekitError(
+            f"{what} are a {values.layout} tensor that cannot be made dense ({error}); "
+            "pass a dense tensor or array"
+        ) from None
+
+
+def _check_float32_range(samples: torch.Tensor, what: str) -> None:
+    """Samples are scored in float32: larger finite values would silently become inf."""
+    if samples.dtype != torch.float64:
+        return
+    finite = samples[torch.isfinite(samples)]
+    largest = float(finite.abs().max()) if finite.numel() else 0.0
+    if largest > FLOAT32_MAX:
+        raise CollapsekitError(
+            f"{what} hold values up to {largest:.3g}, beyond float32's range "
+            f"(+-{FLOAT32_MAX:.3g}) that collapsekit computes in; rescale them"
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -104,9 +105,13 @@ def _cast(name: str, key: str, text: str, default: object) -> object:
         if kind is int:
             return int(text)
         if kind is float:
-            return float(text)
+            value = float(text)
     except ValueError:
         raise CollapsekitError(
             f"dataset {name!r} parameter {key}={text!r} is not a valid {kind.__name__}"
         ) from None
-    return text
+    if kind is not float:
+        return text
+    if not math.isfinite(value):
+        raise CollapsekitError(f"dataset {name!r} parameter {key}={text!r} must be a finite number")
+    return value

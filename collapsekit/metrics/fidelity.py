@@ -125,7 +125,15 @@ def kid(
             _cubic_kernel(fake_subset, real_subset),
             _cubic_kernel(real_subset, real_subset),
         )
-    return {keys.KID: float(np.mean(values)), keys.KID_STD: float(np.std(values))}
+    return {keys.KID: float(np.mean(values)), keys.KID_STD: _spread(values)}
+
+
+def _spread(values: np.ndarray) -> float:
+    """Standard deviation of ``values``, scaled first so that squares of huge values stay finite."""
+    scale = float(np.max(np.abs(values)))
+    if scale == 0 or not math.isfinite(scale):
+        return float(np.std(values)) if scale == 0 else math.nan
+    return scale * float(np.std(values / scale))
 
 
 def _cubic_kernel(first: torch.Tensor, second: torch.Tensor) -> np.ndarray:

@@ -35,7 +35,10 @@ SAFETY = 1e-9  # relative margin so that bound-based decisions agree with float6
 def resolve_device(tensor: torch.Tensor, device: str | torch.device | None) -> torch.device:
     """``device`` if given; else CUDA when the tensor is on the CPU and CUDA is available."""
     if device is not None:
-        return torch.device(device)
+        try:
+            return torch.device(device)
+        except (RuntimeError, TypeError):
+            raise CollapsekitError(f"unknown device {device!r}; use cpu or cuda") from None
     if tensor.device.type == "cpu" and torch.cuda.is_available():
         return torch.device("cuda")
     return tensor.device

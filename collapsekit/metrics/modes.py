@@ -24,6 +24,7 @@ Definitions (the protocol of VEEGAN and PacGAN, so numbers compare with papers):
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 
 import torch
@@ -71,8 +72,9 @@ class ModeCoverage:
     high_quality_: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
-        if not 0 <= self.min_share <= 1:
-            raise CollapsekitError(f"min_share must lie in [0, 1], got {self.min_share}")
+        share = self.min_share
+        if isinstance(share, bool) or not isinstance(share, numbers.Real) or not 0 <= share <= 1:
+            raise CollapsekitError(f"min_share must lie in [0, 1], got {share!r}")
         self.reset()
 
     def reset(self) -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from collapsekit.errors import CollapsekitError
 from collapsekit.report.loading import RunRecord, load_records
-from collapsekit.report.render import write_report
+from collapsekit.report.render import check_report_folder, write_report
 from collapsekit.report.reproduction_report import ReproductionReport, build_reproductions
 from collapsekit.report.sections import DatasetSection, dataset_sections, status_counts
 from collapsekit.report.tables import comparison_table, summary_table
@@ -62,6 +62,7 @@ def build_report(
     """
     started = time.perf_counter()
     sources = [Path(source) for source in sources]
+    check_report_folder(Path(out))  # before minutes of reading and plotting
     records, skipped = load_records(sources)
     if not records:
         where = ", ".join(str(s) for s in sources)

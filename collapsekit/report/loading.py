@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -22,9 +23,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from collapsekit.d_map import read_d_map
 from collapsekit.errors import CollapsekitError, RunFolderError
 from collapsekit.metrics import keys
-from collapsekit.runs import RunDir, _run_row, find_runs, read_d_map
+from collapsekit.run_cleanup import remove_stale_temporary_files
+from collapsekit.runs import RunDir, _run_row, find_runs
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +112,8 @@ def load_records(sources: list[str | os.PathLike]) -> tuple[list[RunRecord], lis
         folders.update(dict.fromkeys(path.resolve() for path in find_runs(source)))
     records, skipped = [], []
     for path in folders:
+        with contextlib.suppress(OSError):  # a read-only folder keeps its leftovers
+            remove_stale_temporary_files(path)
         try:
             records.append(read_record(path))
         except (RunFolderError, ValueError, KeyError, TypeError) as error:

@@ -18,6 +18,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from collapsekit.atomic import atomic_write_bytes, atomic_write_text
+from collapsekit.errors import CollapsekitError
 from collapsekit.runs import ensure_writable_folder
 
 IMAGES = "images"
@@ -65,9 +66,25 @@ def render(template: str, context: dict) -> str:
     return _environment().get_template(template).render(**context)
 
 
+def check_report_folder(out: Path) -> None:
+    """Refuse, before any work, an ``out`` whose report files are folders (or images/ a file)."""
+    ensure_writable_folder(out)
+    for name in (HTML, MARKDOWN, SUMMARY_CSV, COMPARISON_CSV):
+        if (out / name).is_dir():
+            raise CollapsekitError(
+                f"{out / name} is a folder, where the report writes a file; "
+                "remove it or choose another --out"
+            )
+    if (out / IMAGES).exists() and not (out / IMAGES).is_dir():
+        raise CollapsekitError(
+            f"{out / IMAGES} is a file, where the report keeps its images; "
+            "remove it or choose another --out"
+        )
+
+
 def write_report(context: dict, out: Path) -> dict[str, Path]:
     """Write every file of the report into ``out``; return their paths by kind."""
-    ensure_writable_folder(out)
+    check_report_folder(out)
     write_images([plot for section in context["sections"] for plot in section.plots], out)
     paths = {
         "html": out / HTML,

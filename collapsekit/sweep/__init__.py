@@ -12,10 +12,10 @@ the machine has. The Ray backend sends the same function to a Ray instance
 a folder every node can write.
 
 The package's rooms: ``grid`` (the grid and its file), ``plan`` (tasks and what
-each folder asks for), ``task`` (one run in any process), ``locks`` (one process
-per run folder), ``runner`` (how many at once, which backend), ``local`` (the
-process pool), ``worker`` (a pool worker's signals and orphan watch) and
-``ray_backend``.
+each folder asks for), ``task`` (one run in any process, under the run lock of
+``collapsekit.run_lock``), ``runner`` (how many at once, which backend),
+``local`` (the process pool), ``worker`` (a pool worker's signals and orphan
+watch) and ``ray_backend``.
 
 Example:
     >>> grid = SweepGrid(models=["vanilla"], data=["ring8", "grid25"], seeds=parse_seeds("0-4"),
@@ -25,9 +25,9 @@ Example:
     >>> outcomes = run_sweep(grid, "runs", workers=2)  # doctest: +SKIP
 """
 
+from collapsekit.run_lock import lock_path, run_is_locked, run_lock
 from collapsekit.sweep.grid import GRID_KEYS, SweepGrid, load_grid, parse_seeds, split_specs
 from collapsekit.sweep.local import WORKER_PRELOAD
-from collapsekit.sweep.locks import lock_path, run_is_locked, run_lock
 from collapsekit.sweep.plan import (
     COMPLETE,
     FAILED,

@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from collapsekit.errors import CollapsekitError
+from collapsekit.limits import MAX_SEED, is_integer
 
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
+MAX_SEEDS = 10_000  # seeds per sweep: a plan of more runs is a typo, not a study
 GRID_KEYS = ("models", "data", "seeds", "options")  # a grid file's other keys are trainer settings
 
 
@@ -60,10 +62,14 @@ def parse_seeds(value: str | int | Sequence[int]) -> list[int]:
     else:
         raise CollapsekitError(f"seeds must look like 0-4 or 0,2,5, got {value!r}")
     for seed in seeds:
-        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        if not is_integer(seed) or not 0 <= seed <= MAX_SEED:
             raise CollapsekitError(
-                f"seeds must be non-negative integers, got {seed!r}; write e.g. 0-4"
+                f"seeds must be integers from 0 to {MAX_SEED}, got {seed!r}; write e.g. 0-4"
             )
+    if len(seeds) > MAX_SEEDS:
+        raise CollapsekitError(
+            f"{len(seeds):,} seeds given; a sweep takes at most {MAX_SEEDS:,}: split it into several"
+        )
     if not seeds:
         raise CollapsekitError("no seeds given; write e.g. --seeds 0-4 or --seeds 0,2,5")
     return list(dict.fromkeys(seeds))
@@ -78,6 +84,11 @@ def _seed_range(item: str) -> list[int]:
     if last < first:
         raise CollapsekitError(
             f"seed range {item!r} goes down; write it low to high, e.g. {last}-{first}"
+        )
+    if last - first >= MAX_SEEDS:
+        raise CollapsekitError(
+            f"seed range {item!r} holds {last - first + 1:,} seeds; a sweep takes at most "
+            f"{MAX_SEEDS:,}: split it into several"
         )
     return list(range(first, last + 1))
 

@@ -17,17 +17,35 @@ WORKER_PRELOAD = ("torch", "torch._dynamo", "collapsekit.sweep", "reference_mode
 
 
 def run_local(tasks: list[RunTask], workers: int, report) -> None:
-    """Spawned worker processes, at most ``workers`` runs at once; a crashed worker costs only its runs."""
+    """Forked worker processes, at most ``workers`` runs at once; a dead worker costs only its run.
+
+    When a worker dies (killed, out of memory) the pool breaks and stops its other
+    workers, whose runs end ``interrupted`` with their checkpoints: those go back
+    to the queue and resume in a new pool; only the dead worker's run fails.
+    """
     context = _pool_context()
     waiting = deque(tasks)
     while waiting:
+        ended, names = context.SimpleQueue(), set()  # the runs a worker ended itself
         with ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,
             initializer=init_worker,
-            initargs=(os.getpid(),),
+            initargs=(os.getpid(), ended),
         ) as pool:
-            _feed_pool(pool, waiting, workers, report)
+            in_flight = _feed_pool(pool, waiting, workers, report, (ended, names))
+        _drain(ended, names)  # every worker has ended: all they said is in the queue
+        for task in reversed(in_flight):
+            if task.name in names:
+                waiting.appendleft(task)  # stopped by the pool, not dead: resume it
+            else:
+                report(failed_outcome(task, BrokenProcessPool("its worker process died"), task.action))
+        ended.close()
+
+
+def _drain(queue, names: set[str]) -> None:
+    while not queue.empty():
+        names.add(queue.get())
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -48,26 +66,26 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return context
 
 
-def _feed_pool(pool: ProcessPoolExecutor, waiting: deque, workers: int, report) -> None:
+def _feed_pool(
+    pool: ProcessPoolExecutor, waiting: deque, workers: int, report, ended: tuple
+) -> list[RunTask]:
+    """Run tasks until none wait; if a worker dies, return the tasks in flight (else [])."""
     running = {}
     while waiting or running:
         while waiting and len(running) < workers:
             task = waiting.popleft()
             running[pool.submit(run_task_in_worker, task)] = task
         done, _ = wait(running, return_when=FIRST_COMPLETED)
-        broken = False
+        _drain(*ended)  # read as it fills, so a long sweep never blocks a worker on a full pipe
+        broken = []
         for future in done:
             task = running.pop(future)
             try:
                 report(future.result())
-            except BrokenProcessPool as error:
-                broken = True
-                report(failed_outcome(task, error, task.action))
+            except BrokenProcessPool:
+                broken.append(task)
             except Exception as error:  # the outcome could not come back (e.g. unpicklable)
                 report(failed_outcome(task, error, task.action))
-        if broken:  # a worker died (killed, out of memory): the pool is gone; start a new one
-            for task in running.values():
-                report(
-                    failed_outcome(task, BrokenProcessPool("a worker process died"), task.action)
-                )
-            return
+        if broken:  # a worker died: the pool is gone, its other workers are being stopped
+            return broken + list(running.values())
+    return []

@@ -89,6 +89,7 @@ def expand_grid(grid: SweepGrid) -> list[dict]:
         raise CollapsekitError(
             f"unknown trainer setting(s) {', '.join(unknown)}; valid: {', '.join(valid)}"
         )
+    TrainConfig(**grid.settings).validate()  # a bad shared setting stops the sweep, not each run
     options = {model: _model_options(grid, model) for model in grid.models}
     return [
         {**grid.settings, "model": model, "data": data, "seed": seed, "options": options[model]}

@@ -13,6 +13,7 @@ from collapsekit.sweep.local import run_local
 from collapsekit.sweep.plan import FAILED, INVALID, SKIP, TRAIN, RunOutcome, RunTask, plan_sweep
 from collapsekit.sweep.ray_backend import import_ray, run_ray
 from collapsekit.sweep.task import outcome_from_folder
+from collapsekit.threads import AUTOMATIC_THREADS
 
 logger = logging.getLogger(__name__)
 
@@ -29,14 +30,17 @@ def usable_cores() -> int:
 def parallelism(
     backend: str, workers: int | None, threads: int | None, runs: int
 ) -> tuple[int, int]:
-    """(runs at once, torch threads per run): one run per core and cores // workers threads by default.
+    """(runs at once, torch threads per run): by default one run per core, one thread each.
 
-    On Ray the default is as many runs at once as Ray has CPUs for, one thread each.
+    Threads per run follow ``collapsekit.threads.AUTOMATIC_THREADS`` (one for the
+    bundled nets: more only fight other processes), never over cores // workers.
+    On Ray the default is as many runs at once as Ray has CPUs for.
     """
+    automatic = max(AUTOMATIC_THREADS.values())  # the bundled nets gain nothing from more
     if backend == "ray":
-        return workers or max(runs, 1), threads or 1
+        return workers or max(runs, 1), threads or automatic
     workers = workers or max(1, min(usable_cores(), runs))
-    return workers, threads or max(1, usable_cores() // workers)
+    return workers, threads or max(1, min(automatic, usable_cores() // workers))
 
 
 def run_tasks(

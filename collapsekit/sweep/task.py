@@ -9,15 +9,16 @@ from pathlib import Path
 
 from collapsekit.atomic import json_safe
 from collapsekit.errors import CollapsekitError
+from collapsekit.run_lock import lock_path, run_lock
 from collapsekit.runs import CONFIG, RunDir
-from collapsekit.sweep.locks import lock_path, run_lock
 from collapsekit.sweep.plan import FAILED, RESUME, SKIP, RunOutcome, RunTask, folder_action
+from collapsekit.threads import set_threads
 
 
 def run_task(task: RunTask) -> RunOutcome:
     """Train, resume or skip one run in this process; errors come back in the outcome."""
     started = time.perf_counter()
-    limit_threads(task.threads)
+    set_threads(task.threads)
     action = task.action
     try:
         import reference_models
@@ -87,14 +88,3 @@ def outcome_from_folder(task: RunTask) -> RunOutcome:
         summary.get("step"),
         summary.get("metrics", {}),
     )
-
-
-def limit_threads(threads: int) -> None:
-    """Let this process's torch use ``threads`` threads (and one inter-op thread)."""
-    import torch
-
-    torch.set_num_threads(threads)
-    try:
-        torch.set_num_interop_threads(1)  # only possible before the first parallel op
-    except RuntimeError:
-        pass

@@ -20,11 +20,14 @@ SWEEP_WATCH_INTERVAL_S = 1.0
 SWEEP_WATCH_GRACE_S = 60.0
 
 _WATCH: _SweepWatch | None = None  # in a pool worker: the watch on its sweep
+_ENDED = None  # in a pool worker: where it tells the sweep which runs it ended (a SimpleQueue)
 
 
-def init_worker(sweep_pid: int) -> None:
-    """Pool initializer: watch the sweep process, and stop cleanly on SIGTERM."""
-    global _WATCH
+def init_worker(sweep_pid: int, ended=None) -> None:
+    """Pool initializer: watch the sweep process, stop cleanly on SIGTERM, and say which runs
+    end (``ended``: a queue the sweep reads to tell, when a worker dies, whose run died with it)."""
+    global _WATCH, _ENDED
+    _ENDED = ended
     if os.name == "posix":  # elsewhere os.kill(pid, 0) would end the sweep, not ask about it
         _WATCH = _SweepWatch(sweep_pid)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
@@ -59,11 +62,22 @@ def run_task_in_worker(task: RunTask) -> RunOutcome:
     except KeyboardInterrupt:
         return _interrupted_outcome(task, time.perf_counter() - started)
     finally:
+        _tell_ended(task.name)
         if watch is not None:
             watch.idle.set()
             if watch.orphaned.is_set():
                 os._exit(1)  # nobody is left to take the outcome
         signal.signal(signal.SIGTERM, _stop_on_sigterm)  # armed again for the next run
+
+
+def _tell_ended(name: str) -> None:
+    """Tell the sweep this worker ended run ``name`` (finished, failed or interrupted) itself."""
+    if _ENDED is None:
+        return
+    try:
+        _ENDED.put(name)
+    except (OSError, ValueError):  # the sweep is gone: nobody asks
+        pass
 
 
 def _interrupted_outcome(task: RunTask, elapsed_s: float) -> RunOutcome:

@@ -165,7 +165,7 @@ def test_nan_losses_stop_the_run_and_keep_the_history(tiny_config, tmp_path, mon
 def test_bad_config_values_are_refused(tiny_config):
     with pytest.raises(ValueError, match="steps must be a positive integer, got 0"):
         reference_models.build_trainer(tiny_config(steps=0))
-    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
+    with pytest.raises(ValueError, match="seed must be an integer from 0 to 4294967295, got -1"):
         reference_models.build_trainer(tiny_config(seed=-1))
     with pytest.raises(ValueError, match="unknown model 'gan9'; choose one of: .*vanilla"):
         reference_models.build_trainer(tiny_config(model="gan9"))

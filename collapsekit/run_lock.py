@@ -1,4 +1,14 @@
-"""The run lock: one process at a time trains a run folder (``flock`` beside the folder)."""
+"""The run lock: one process at a time trains a run folder (``flock`` on a file beside it).
+
+Sweeps, ``collapsekit run`` and ``collapsekit run --resume`` hold it while they
+train; the report asks for it before tidying a folder, so it never touches the
+temporary files of a run that is being written.
+
+Example:
+    >>> with run_lock(Path("runs/vanilla-ring8-seed0")) as held:  # doctest: +SKIP
+    ...     if not held:
+    ...         print("another process is training it")
+"""
 
 from __future__ import annotations
 
