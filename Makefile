@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install fashion-mnist demo test lint bench report reference-report reproductions clean
+.PHONY: install fashion-mnist demo test lint bench report reference-report reproductions stacked-reproductions clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -54,7 +54,26 @@ PACGAN_STEPS ?= 50000
 REPRODUCTION_RUNS ?= reports/reproductions/runs
 REPRODUCTION_REPORT ?= reports/reproductions
 REPRODUCTION_NOTES = $(wildcard $(REPRODUCTION_REPORT)/notes.csv)
+REPRODUCTION_COMMAND = $(VENV)/bin/collapsekit reproductions $(REPRODUCTION_RUNS) $(REFERENCE_RUNS) --out $(REPRODUCTION_REPORT) $(if $(REPRODUCTION_NOTES),--notes $(REPRODUCTION_NOTES))
 reproductions: install
 	$(VENV)/bin/collapsekit sweep --protocol pacgan --models vanilla,pacgan --data ring8,grid25 --seeds 0-4 --steps $(PACGAN_STEPS) --eval-every 2500 --out $(REPRODUCTION_RUNS)/pacgan --no-progress
 	$(VENV)/bin/collapsekit sweep --protocol veegan --models vanilla,unrolled --data ring8,grid25 --seeds 0-4 --out $(REPRODUCTION_RUNS)/veegan --no-progress
-	$(VENV)/bin/collapsekit reproductions $(REPRODUCTION_RUNS) $(REFERENCE_RUNS) --out $(REPRODUCTION_REPORT) $(if $(REPRODUCTION_NOTES),--notes $(REPRODUCTION_NOTES))
+	$(REPRODUCTION_COMMAND)
+
+# PacGAN Table 3 (Metz et al.'s stacked MNIST, measured on MNIST digits) beside metz-protocol runs
+# on stacked-digits and stacked-fashion: vanilla, unrolled (5 steps) and pacgan (pack 2), each
+# with a D of a quarter and of a half of G's channels, METZ_SEEDS seeds, shortened to
+# METZ_STEPS_DIGITS / METZ_STEPS_FASHION of the code's 500,000 steps. Run names do not carry the
+# D width, hence one folder per width. Running it again resumes the sweeps and skips finished
+# runs; then the whole reproduction report is written again (docs/report.md).
+METZ_STEPS_DIGITS ?= 20000
+METZ_STEPS_FASHION ?= 10000
+METZ_EVAL_EVERY ?= 2000
+METZ_SEEDS ?= 0-2
+METZ_SWEEP = $(VENV)/bin/collapsekit sweep --protocol metz --models vanilla,unrolled,pacgan --seeds $(METZ_SEEDS) --eval-every $(METZ_EVAL_EVERY) --no-progress
+stacked-reproductions: install
+	$(METZ_SWEEP) --data stacked-digits --d-width quarter --steps $(METZ_STEPS_DIGITS) --out $(REPRODUCTION_RUNS)/metz-quarter
+	$(METZ_SWEEP) --data stacked-digits --d-width half --steps $(METZ_STEPS_DIGITS) --out $(REPRODUCTION_RUNS)/metz-half
+	$(METZ_SWEEP) --data stacked-fashion --d-width quarter --steps $(METZ_STEPS_FASHION) --out $(REPRODUCTION_RUNS)/metz-quarter
+	$(METZ_SWEEP) --data stacked-fashion --d-width half --steps $(METZ_STEPS_FASHION) --out $(REPRODUCTION_RUNS)/metz-half
+	$(REPRODUCTION_COMMAND)

@@ -1,4 +1,4 @@
-"""``collapsekit reproductions``: published ring and grid numbers beside ours, with verdicts."""
+"""``collapsekit reproductions``: published ring, grid and stacked-MNIST numbers beside ours."""
 
 from __future__ import annotations
 
@@ -28,10 +28,13 @@ SHOWN += ["verdict"]
 )
 @clear_errors
 def reproductions_command(roots: tuple[Path, ...], out: Path, notes: Path | None) -> None:
-    """Put PacGAN's and VEEGAN's ring and grid tables beside runs of their own protocols.
+    """Put PacGAN's and VEEGAN's ring and grid tables, and PacGAN Table 3, beside runs
+    of their own protocols.
 
-    ROOTS are folders holding run folders at any depth (runs made with
-    --protocol pacgan or veegan, and default-protocol runs for the second table).
+    ROOTS are folders holding run folders at any depth (runs made with --protocol
+    pacgan, veegan or metz, and default-protocol runs for the second table). PacGAN
+    Table 3 was measured on MNIST digits: beside stacked-digits and stacked-fashion
+    runs only its ordering compares.
     Each published number gets our mean over finished runs, its 95% interval and
     a verdict: reproduced, ordering reproduced or not reproduced (see docs/report.md).
 

@@ -25,13 +25,12 @@ from collapsekit.report.published import (
     PUBLISHED,
     VEEGAN_TABLE_1,
 )
+from collapsekit.report.reproduction_notes import Notes, join_notes
 from collapsekit.report.reproduction_runs import DEFAULT_PROTOCOL, finished, select, steps_text
 from collapsekit.report.reproductions import (
     ESTIMATE_COLUMNS,
     NO_RUNS,
-    Notes,
     estimate_columns,
-    join_notes,
     missing_remark,
     run_remarks,
 )

@@ -21,6 +21,10 @@ from collapsekit.metrics import keys
 VEEGAN_TABLE_1 = "VEEGAN (Srivastava et al. 2017), Table 1"
 VEEGAN_TABLE_2 = "VEEGAN (Srivastava et al. 2017), Table 2"
 PACGAN_TABLE_1 = "PacGAN (Lin et al. 2018), Table 1"
+# PacGAN Table 3 is two experiments (Metz et al.'s stacked MNIST with D at 1/4 and 1/2 of G's
+# channels): one source each, so methods are ranked within one D width.
+PACGAN_TABLE_3_QUARTER = "PacGAN (Lin et al. 2018), Table 3, D = 1/4 G"
+PACGAN_TABLE_3_HALF = "PacGAN (Lin et al. 2018), Table 3, D = 1/2 G"
 
 VEEGAN_PROTOCOL = (
     "2,500 samples; high quality = within 3 std of a mode centre; a mode is captured when it "
@@ -36,6 +40,16 @@ PACGAN_PROTOCOL = (
     "high-quality sample; z 2-D, G 4x400 BN ReLU, D maxout; 10 trials, +- standard error; "
     "their reverse KL reads as KL(high-quality mode histogram || uniform), which is our "
     "mode_kl on these uniform mixtures (see docs/report.md)"
+)
+
+METZ_PROTOCOL = (
+    "Metz et al.'s stacked MNIST as PacGAN's code runs it: three random MNIST digits as the "
+    "channels of a 28x28 image, 1,000 modes; G 64/32/16/8 BN ReLU, D three 3x3 stride-2 convs of "
+    "2/4/8 (D = 1/4 G) or 4/8/16 (D = 1/2 G) channels; z 256; Adam D 2e-4, G 1e-4, betas (0.5, "
+    "0.99); batch 128; 500,000 steps; 25,600 samples, modes = distinct predicted triples, "
+    "KL(p_model || uniform over 1,000); +- standard error (DCGAN and unrolled rows from Metz "
+    "et al.). Measured on MNIST digits: beside our stacked-digits and stacked-fashion runs "
+    "(protocol metz, scaled to their size) only the ordering of the methods compares"
 )
 
 # PacGAN's KL column, read as KL(high-quality mode histogram || uniform) = log K - the entropy
@@ -131,6 +145,24 @@ _VEEGAN_TABLE_2 = [
 ]
 
 
+# PacGAN Table 3 (Metz et al.'s stacked MNIST): (value, standard error or None) of modes of
+# 1,000 and KL(p_model || uniform), at D = 1/4 G and at D = 1/2 G.
+_PACGAN_TABLE_3 = [
+    ("DCGAN", ((30.6, 20.73), (5.99, 0.42)), ((628.0, 140.9), (2.58, 0.75))),
+    ("Unrolled GAN (1 step)", ((65.4, 34.75), (5.91, None)), ((523.6, 55.77), (2.44, None))),
+    ("Unrolled GAN (5 steps)", ((236.4, 63.30), (4.67, None)), ((732.0, 44.98), (1.66, None))),
+    ("Unrolled GAN (10 steps)", ((327.2, 74.67), (4.66, None)), ((817.4, 37.91), (1.43, None))),
+    ("PacDCGAN2", ((484.5, None), (2.61, None)), ((840.7, None), (1.00, None))),
+]
+
+
+def _metz(source: str, method: str, modes: tuple, kl: tuple) -> list:
+    return [
+        PublishedResult("stacked-mnist", method, metric, *value, source, METZ_PROTOCOL)
+        for metric, value in ((keys.MODES_CAPTURED, modes), (keys.MODE_KL, kl))
+    ]
+
+
 def _build() -> tuple[PublishedResult, ...]:
     results: list[PublishedResult] = []
     for method, ring, grid in _VEEGAN_TABLE_1:
@@ -139,6 +171,9 @@ def _build() -> tuple[PublishedResult, ...]:
         results += _pacgan("ring8", method, *ring) + _pacgan("grid25", method, *grid)
     for method, modes, kl in _VEEGAN_TABLE_2:
         results += _veegan_stacked(method, modes, kl)
+    for method, quarter, half in _PACGAN_TABLE_3:
+        results += _metz(PACGAN_TABLE_3_QUARTER, method, *quarter)
+        results += _metz(PACGAN_TABLE_3_HALF, method, *half)
     return tuple(results)
 
 
@@ -159,7 +194,8 @@ class Reproduction:
     """How we reproduce one published method: the protocol, model and options of our runs.
 
     ``options`` are the model options the runs must carry (``"pack=2"``, as
-    ``collapsekit.load_runs`` writes them); other options may differ.
+    ``collapsekit.load_runs`` writes them); other options may differ. ``d_width`` is
+    the metz nets' D width the runs must have (``"quarter"``); ``""`` matches any.
     """
 
     source: str  # PACGAN_TABLE_1, VEEGAN_TABLE_1
@@ -167,23 +203,52 @@ class Reproduction:
     protocol: str  # our protocol: "pacgan"
     model: str  # our model: "pacgan"
     options: str = ""
+    d_width: str = ""
 
 
 @dataclass(frozen=True)
 class PaperSetting:
-    """What a published table ran: its short name, training steps and trials per number."""
+    """What a published table ran: its short name, training steps and trials per number.
+
+    ``stand_ins`` are our datasets that stand in for the paper's (another dataset of
+    the same shape, such as stacked-digits for MNIST's stacked digits): their rows
+    compare the ordering of the methods only, never the value. ``measured_on``
+    names the paper's data in words for those rows.
+    """
 
     name: str  # "PacGAN Table 1"
     steps: int
-    trials: int
+    trials: int | None  # None: the table does not say over how many runs
+    stand_ins: tuple[str, ...] = ()
+    measured_on: str = ""
 
 
 # Steps as the protocols' code runs them: PacGAN 400 epochs of 1,000 batches; the unrolled GAN
-# notebook behind VEEGAN's GAN and unrolled rows 25,000 iterations.
+# notebook behind VEEGAN's GAN and unrolled rows 25,000 iterations; PacGAN's stacked MNIST code
+# 500,000 batches. PacGAN Table 3 does not say how many runs its means are over (the code's
+# config.py lists 50 per packing number; the DCGAN and unrolled rows are Metz et al.'s).
+METZ_STAND_INS = ("stacked-digits", "stacked-fashion")
 PAPER_SETTINGS = {
     PACGAN_TABLE_1: PaperSetting("PacGAN Table 1", 400_000, 10),
     VEEGAN_TABLE_1: PaperSetting("VEEGAN Table 1", 25_000, 5),
+    PACGAN_TABLE_3_QUARTER: PaperSetting(
+        "PacGAN Table 3 (MNIST), D = 1/4 G", 500_000, None, METZ_STAND_INS, "MNIST digits"
+    ),
+    PACGAN_TABLE_3_HALF: PaperSetting(
+        "PacGAN Table 3 (MNIST), D = 1/2 G", 500_000, None, METZ_STAND_INS, "MNIST digits"
+    ),
 }
+
+
+# PacGAN Table 3's methods and the runs that reproduce them (model, options), at each D width.
+_METZ_METHODS = (
+    ("DCGAN", "vanilla", ""),
+    ("Unrolled GAN (1 step)", "unrolled", "unroll_steps=1"),
+    ("Unrolled GAN (5 steps)", "unrolled", "unroll_steps=5"),
+    ("Unrolled GAN (10 steps)", "unrolled", "unroll_steps=10"),
+    ("PacDCGAN2", "pacgan", "pack=2"),
+)
+_METZ_D_WIDTHS = {PACGAN_TABLE_3_QUARTER: "quarter", PACGAN_TABLE_3_HALF: "half"}
 
 # The published methods we implement (ALI, VEEGAN, WGAN-GP and GDPP we do not).
 REPRODUCTIONS: tuple[Reproduction, ...] = (
@@ -193,4 +258,9 @@ REPRODUCTIONS: tuple[Reproduction, ...] = (
     Reproduction(PACGAN_TABLE_1, "PacGAN4", "pacgan", "pacgan", "pack=4"),
     Reproduction(VEEGAN_TABLE_1, "GAN", "veegan", "vanilla"),
     Reproduction(VEEGAN_TABLE_1, "Unrolled GAN", "veegan", "unrolled", "unroll_steps=5"),
+    *(
+        Reproduction(source, method, "metz", model, options, d_width)
+        for source, d_width in _METZ_D_WIDTHS.items()
+        for method, model, options in _METZ_METHODS
+    ),
 )

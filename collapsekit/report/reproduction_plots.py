@@ -1,9 +1,11 @@
 """Coverage curves of the reproduction report: has the ordering settled by the last step?
 
 One figure per protocol, one panel per dataset: modes captured against step,
-the mean over a method's seeds with a 95% t-interval band. Runs of one method
-with different lengths (a few full-length runs beside shortened ones) are drawn
-as separate lines, one line style per length, labelled by their steps.
+the mean over a method's seeds with a 95% t-interval band. Under the metz
+protocol each D width (a quarter or a half of G's channels) is its own row of
+panels. Runs of one method with different lengths (a few full-length runs beside
+shortened ones) are drawn as separate lines, one line style per length, labelled
+by their steps.
 
 Example:
     >>> plots = coverage_plots(histories(read_runs(["reports/reproductions/runs"])))  # doctest: +SKIP
@@ -30,6 +32,7 @@ from collapsekit.report.figures import (
 from collapsekit.report.sections import dataset_order
 
 METHOD, LENGTH = "method", "length"
+D_WIDTHS = {"": "", "quarter": "D = 1/4 G", "half": "D = 1/2 G", "full": "D = G"}
 
 
 def coverage_plots(history: pd.DataFrame) -> list[Plot]:
@@ -63,40 +66,63 @@ def length_labels(history: pd.DataFrame) -> list[str]:
 
 def _protocol_plot(protocol: str, history: pd.DataFrame, palette: dict) -> Plot:
     datasets = sorted(set(history["data_spec"]), key=dataset_order)
+    widths = sorted(set(history["d_width"]), key=_width_order)  # [""] but for the metz nets
     styled = bool((history[LENGTH] != "").any())
     with style():
-        figure = new_figure(PANEL_SIZE * 2.2 * len(datasets), PANEL_SIZE * 1.5)
-        axes = figure.subplots(1, len(datasets), squeeze=False)[0]
-        for index, (ax, data) in enumerate(zip(axes, datasets, strict=True)):
-            part = history[history["data_spec"] == data]
-            sns.lineplot(
-                part,
-                x=keys.STEP,
-                y=keys.MODES_CAPTURED,
-                hue=METHOD,
-                hue_order=sorted(set(history[METHOD])),
-                style=LENGTH if styled else None,
-                style_order=_length_order(history) if styled else None,
-                errorbar=t_band,
-                palette=palette,
-                ax=ax,
-                legend=index == 0,
-            )
-            _mark_total(ax, part)
-            ax.set_title(data, fontsize=9)
-            ax.set_ylabel("modes captured")
+        figure = new_figure(PANEL_SIZE * 2.2 * len(datasets), PANEL_SIZE * 1.5 * len(widths))
+        axes = figure.subplots(len(widths), len(datasets), squeeze=False)
+        drawn = []
+        for row, width in enumerate(widths):
+            for column, data in enumerate(datasets):
+                part = history[(history["data_spec"] == data) & (history["d_width"] == width)]
+                ax = axes[row][column]
+                ax.set_title(", ".join(filter(None, [data, D_WIDTHS.get(width, width)])), fontsize=9)
+                if len(part):
+                    _draw_panel(ax, part, history, palette, styled, legend=not drawn)
+                    drawn.append(ax)
         # A styled legend has two titled groups (method, length): one row keeps them apart.
-        legend_below(figure, axes[0], columns=8 if styled else 4)
+        legend_below(figure, drawn[0], columns=8 if styled else 4)
+    return to_plot(figure, f"coverage-{slug(protocol)}", *_title_and_caption(protocol, widths))
+
+
+def _draw_panel(
+    ax, part: pd.DataFrame, history: pd.DataFrame, palette: dict, styled: bool, legend: bool
+) -> None:
+    """One panel: each method's mean modes captured against step with its 95% band."""
+    sns.lineplot(
+        part,
+        x=keys.STEP,
+        y=keys.MODES_CAPTURED,
+        hue=METHOD,
+        hue_order=sorted(set(history[METHOD])),
+        style=LENGTH if styled else None,
+        style_order=_length_order(history) if styled else None,
+        errorbar=t_band,
+        palette=palette,
+        ax=ax,
+        legend=legend,
+    )
+    _mark_total(ax, part)
+    ax.set_ylabel("modes captured")
+
+
+def _title_and_caption(protocol: str, widths: list[str]) -> tuple[str, str]:
+    panels = "one panel per dataset"
+    if widths != [""]:
+        panels += " and D width (D = 1/4 G: D has a quarter of G's channels)"
     caption = (
-        f"Modes captured against training step under the {protocol} protocol, one panel per "
-        "dataset: lines are the mean over a method's seeds, bands the 95% t-interval of that "
+        f"Modes captured against training step under the {protocol} protocol, {panels}: "
+        "lines are the mean over a method's seeds, bands the 95% t-interval of that "
         "mean; dashed grey: all modes. Runs that have not finished add the evaluations they "
         "reached. Where a method has runs of different lengths, each length is its own line "
         "(line style, labelled by its steps). Where the lines still cross or their bands still "
         "overlap at the last step, the ordering has not settled."
     )
-    title = f"Coverage against step, {protocol} protocol"
-    return to_plot(figure, f"coverage-{slug(protocol)}", title, caption)
+    return f"Coverage against step, {protocol} protocol", caption
+
+
+def _width_order(width: str) -> int:
+    return list(D_WIDTHS).index(width) if width in D_WIDTHS else len(D_WIDTHS)
 
 
 def _length_order(history: pd.DataFrame) -> list[str]:
@@ -107,4 +133,5 @@ def _mark_total(ax, part: pd.DataFrame) -> None:
     total = pd.to_numeric(part[keys.MODES_TOTAL], errors="coerce").max()
     if pd.notna(total):
         ax.axhline(total, color="grey", linestyle="--", linewidth=1)
-        ax.set_ylim(-0.3, total + 0.8)
+        margin = max(0.8, 0.03 * total)  # 1,000 modes: the dashed line clear of the frame
+        ax.set_ylim(-0.375 * margin, total + margin)  # ring and grid: -0.3 to total + 0.8

@@ -1,13 +1,14 @@
-"""The reproduction report: published ring and grid numbers beside ours, under their protocols.
+"""The reproduction report: published ring, grid and stacked-MNIST numbers beside ours.
 
 ``build_reproductions`` reads run folders (the run store only) and writes into ``out``:
 
 - ``reproductions.csv``: one row per published number we can reproduce, with a verdict;
 - ``default_protocol.csv``: the bundled models under collapsekit's default protocol,
   with the papers' orderings and whether ours holds them;
-- ``report.md`` (images in ``images/``) and a self-contained ``report.html``: both
-  tables as text cells in display units (high quality in percent), then coverage
-  curves per protocol.
+- ``report.md`` (images in ``images/``) and a self-contained ``report.html``: the
+  ring and grid reproductions, the stacked-MNIST ones (PacGAN Table 3 beside our
+  stacked-digits and stacked-fashion runs), the default-protocol table, all as text
+  cells in display units (high quality in percent), then coverage curves per protocol.
 
 Example:
     >>> report = build_reproductions(
@@ -34,6 +35,7 @@ from collapsekit.errors import CollapsekitError
 from collapsekit.report import default_protocol, reproductions
 from collapsekit.report.display import Table, format_half_width, format_value, heading
 from collapsekit.report.published import (
+    METZ_PROTOCOL,
     PACGAN_PROTOCOL,
     PACGAN_REVERSE_KL,
     PACGAN_TABLE_1,
@@ -42,15 +44,16 @@ from collapsekit.report.published import (
     VEEGAN_TABLE_1,
 )
 from collapsekit.report.render import IMAGES, render, write_images
+from collapsekit.report.reproduction_notes import read_notes, unmatched_notes
 from collapsekit.report.reproduction_plots import coverage_plots
 from collapsekit.report.reproduction_runs import histories, read_runs
-from collapsekit.report.reproductions import read_notes, unmatched_notes
+from collapsekit.report.sections import dataset_order
 from collapsekit.report.verdicts import VERDICTS, Estimate, interval_text
 from collapsekit.runs import ensure_writable_folder
 
 logger = logging.getLogger(__name__)
 
-TITLE = "collapsekit reproductions: published ring and grid results under their own protocols"
+TITLE = "collapsekit reproductions: published mode-collapse results under their own protocols"
 REPRODUCTIONS_CSV, DEFAULT_CSV = "reproductions.csv", "default_protocol.csv"
 HTML, MARKDOWN = "report.html", "report.md"
 
@@ -112,7 +115,11 @@ def _context(roots, runs, reproduced, default, plots) -> dict:
         "runs_count": len(runs),
         "status_text": ", ".join(f"{n} {status}" for status, n in counts.items()),
         "verdict_text": ", ".join(f"{verdicts.get(v, 0)} {v}" for v in VERDICTS),
-        "reproduction_tables": reproduction_tables(reproduced),
+        "reproduction_tables": reproduction_tables(reproduced[~stand_in_rows(reproduced)]),
+        "stacked_tables": reproduction_tables(reproduced[stand_in_rows(reproduced)]),
+        "stacked_protocol": (
+            "PacGAN Table 3 (Metz et al.'s stacked MNIST, PacGAN's code)", METZ_PROTOCOL
+        ),
         "default_tables": default_tables(default),
         "ordering_table": ordering_table(default),
         "protocols": [
@@ -148,13 +155,27 @@ PROSE = ("note", "protocol", "published ordering", "ours")
 SHORT_HEADINGS = {PACGAN_REVERSE_KL: "reverse KL"}  # the table's name says whose definition
 
 
+# Tables measured on data we stand in for (PacGAN Table 3's MNIST digits).
+STAND_IN_TABLES = {setting.name for setting in PAPER_SETTINGS.values() if setting.stand_ins}
+
+
+def stand_in_rows(frame: pd.DataFrame) -> pd.Series:
+    """Which rows belong to tables measured on data we stand in for."""
+    return frame["table"].isin(STAND_IN_TABLES)
+
+
 def reproduction_tables(frame: pd.DataFrame) -> list[tuple[str, Table]]:
-    """One table per published table and dataset: each published number beside ours."""
+    """One table per published table and dataset: each published number beside ours.
+
+    Tables measured on data we stand in for are ordered by our dataset and captioned
+    with it: ``PacGAN Table 3 (MNIST), D = 1/4 G; ours on stacked-digits``.
+    """
     columns = ["method", "metric", "published", "ours (95% CI)", "trials", "steps", "protocol"]
     columns += ["verdict", "note"]
     numeric = [False, False, True, True, True, True, False, False, False]
+    groups = sorted(frame.groupby(["table", "dataset"], sort=False), key=_table_order)
     tables = []
-    for (name, dataset), part in frame.groupby(["table", "dataset"], sort=False):
+    for (name, dataset), part in groups:
         table = Table(columns, numeric=numeric, prose=PROSE)
         for _, row in part.iterrows():
             metric = SHORT_HEADINGS.get(row["metric"]) or heading(row["metric"])
@@ -162,8 +183,15 @@ def reproduction_tables(frame: pd.DataFrame) -> list[tuple[str, Table]]:
             cells += [estimate_cell(row), str(row["trials"]), row["steps"] or ""]
             cells += [row["protocol"], row["verdict"], row["note"]]
             table.rows.append([str(cell) for cell in cells])
-        tables.append((f"{name}, {dataset}", table))
+        caption = f"{name}; ours on {dataset}" if name in STAND_IN_TABLES else f"{name}, {dataset}"
+        tables.append((caption, table))
     return tables
+
+
+def _table_order(group: tuple) -> tuple:
+    """Tables in the CSV's order, but stand-in tables by our dataset (a stable sort)."""
+    (name, dataset), _ = group
+    return dataset_order(dataset) if name in STAND_IN_TABLES else (-1, "")
 
 
 def default_tables(frame: pd.DataFrame) -> list[tuple[str, Table]]:

@@ -1,8 +1,9 @@
 """Runs for the reproduction report, read through the run store: one row per run, and curves.
 
 Each run becomes one row: its protocol (``default`` when the config names none,
-as in runs made before protocols existed), model, options (``pack=2``), dataset
-name and spec, seed, status, the steps it ran, and its final metrics, plus
+as in runs made before protocols existed), model, options (``pack=2``), the metz
+nets' D width (``quarter``; "" for other nets), dataset name and spec, seed,
+status, the steps it ran, and its final metrics, plus
 PacGAN's reverse KL computed from the final high-quality mode counts.
 
 Example:
@@ -28,8 +29,8 @@ from collapsekit.runs import load_history, load_runs
 
 DEFAULT_PROTOCOL = "default"
 FINISHED = "finished"
-RUN_COLUMNS = ["run_dir", "protocol", "model", "options", "label", "dataset", "data_spec"]
-RUN_COLUMNS += ["seed", "status", "step", "planned_steps"]
+RUN_COLUMNS = ["run_dir", "protocol", "model", "options", "d_width", "label", "dataset"]
+RUN_COLUMNS += ["data_spec", "seed", "status", "step", "planned_steps"]
 
 
 def read_runs(roots: Sequence[str | os.PathLike]) -> pd.DataFrame:
@@ -63,6 +64,7 @@ def _normalise(raw: pd.DataFrame) -> pd.DataFrame:
     frame["model"] = [_text(m) or "custom" for m in _column(raw, "model")]
     frame["options"] = [_text(o) for o in _column(raw, "options")]
     frame["label"] = [f"{m} ({o})" if o else m for m, o in zip(frame.model, frame.options, strict=True)]
+    frame["d_width"] = [_text(w) for w in _column(raw, "d_width")]  # metz nets: quarter, half
     frame["data_spec"] = [_text(d) or "unknown" for d in _column(raw, "data")]
     frame["dataset"] = [spec.partition(":")[0] for spec in frame["data_spec"]]  # ring8
     frame["seed"] = _column(raw, "seed")
@@ -108,13 +110,16 @@ def pacgan_reverse_kl(counts: object) -> float:
 
 
 def select(
-    runs: pd.DataFrame, protocol: str, model: str, options: str, dataset: str
+    runs: pd.DataFrame, protocol: str, model: str, options: str, dataset: str, d_width: str = ""
 ) -> pd.DataFrame:
     """Runs of ``model`` under ``protocol`` on ``dataset`` (a name: ``ring8``) whose options
-    include every ``key=value`` of ``options`` (``""`` matches any)."""
+    include every ``key=value`` of ``options`` (``""`` matches any) and, when ``d_width`` is
+    given, whose D has that width (``quarter``)."""
     wanted = set(filter(None, options.split(",")))
     chosen = (runs["protocol"] == protocol) & (runs["model"] == model)
     chosen &= runs["dataset"] == dataset
+    if d_width:
+        chosen &= runs["d_width"] == d_width
     chosen &= runs["options"].map(lambda text: wanted <= set(filter(None, text.split(","))))
     return runs[chosen]
 
@@ -144,8 +149,9 @@ def histories(runs: pd.DataFrame) -> pd.DataFrame:
             continue
         part = history[[keys.STEP, keys.MODES_CAPTURED]].astype(float)
         part[keys.MODES_TOTAL] = history.get(keys.MODES_TOTAL, np.nan)
-        for column in ("protocol", "label", "data_spec", "planned_steps", "run_dir"):
+        for column in ("protocol", "label", "data_spec", "d_width", "planned_steps", "run_dir"):
             part[column] = run[column]
         parts.append(part)
-    columns = [keys.STEP, keys.MODES_CAPTURED, keys.MODES_TOTAL, "protocol", "label"]
+    columns = [keys.STEP, keys.MODES_CAPTURED, keys.MODES_TOTAL, "protocol", "label", "d_width"]
+    columns += ["data_spec", "planned_steps", "run_dir"]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)

@@ -1,14 +1,18 @@
 """The reproduction table: every published number we can reproduce, ours beside it, a verdict.
 
-One row per published number of PacGAN Table 1 and VEEGAN Table 1 for a method
-we implement (``published.REPRODUCTIONS``), measured by runs of the paper's
-protocol. Our value is the mean over finished runs of the final metric with its
-95% t-interval; the verdict follows ``verdicts``. A method without finished runs
-keeps its row: ``not reproduced``, note ``no runs yet``.
+One row per published number of PacGAN Table 1, VEEGAN Table 1 and PacGAN Table 3
+for a method we implement (``published.REPRODUCTIONS``), measured by runs of the
+paper's protocol. Our value is the mean over finished runs of the final metric
+with its 95% t-interval; the verdict follows ``verdicts``. A method without
+finished runs keeps its row: ``not reproduced``, note ``no runs yet``.
 
-Hand-written notes (a CSV with ``table,dataset,method,metric,note``) are appended
-to the note of the row with the same four keys; a note matching no row is
-reported with a warning, so a typo in a method name does not vanish silently.
+A table measured on data we cannot build here (PacGAN Table 3 on MNIST digits)
+has its rows once per dataset standing in for it (``PaperSetting.stand_ins``:
+stacked-digits, stacked-fashion), judged on the ordering only; its own dataset
+(stacked-mnist) gets rows only when runs of the table's methods are on it.
+
+Hand-written notes (``reproduction_notes``) are appended to the note of the row
+with the same table, dataset, method and metric.
 
 Example:
     >>> table = reproduction_table(read_runs(["reports/reproductions/runs"]))  # doctest: +SKIP
@@ -18,15 +22,10 @@ Example:
 
 from __future__ import annotations
 
-import csv
-import logging
 import math
-import os
-from pathlib import Path
 
 import pandas as pd
 
-from collapsekit.errors import CollapsekitError
 from collapsekit.metrics import keys
 from collapsekit.report.published import (
     PAPER_SETTINGS,
@@ -36,6 +35,7 @@ from collapsekit.report.published import (
     PublishedResult,
     Reproduction,
 )
+from collapsekit.report.reproduction_notes import Notes, join_notes
 from collapsekit.report.reproduction_runs import finished, select, steps_text
 from collapsekit.report.verdicts import NOT_REPRODUCED, Estimate, Rival, verdict
 
@@ -43,11 +43,6 @@ COLUMNS = ["table", "dataset", "method", "metric", "published", "published_error
 COLUMNS += ["ours_ci95", "trials", "steps", "protocol", "verdict", "note"]
 ESTIMATE_COLUMNS = ["ours_low", "ours_high", "ours_n"]  # kept for display, not written to CSV
 NO_RUNS = "no runs yet"
-KEY_COLUMNS = ("table", "dataset", "method", "metric")  # a row's identity, for notes
-NOTE_COLUMNS = (*KEY_COLUMNS, "note")
-Notes = dict[tuple[str, str, str, str], list[str]]  # hand-written notes by row identity
-
-logger = logging.getLogger(__name__)
 
 
 def reproduction_table(runs: pd.DataFrame, notes: Notes | None = None) -> pd.DataFrame:
@@ -56,13 +51,37 @@ def reproduction_table(runs: pd.DataFrame, notes: Notes | None = None) -> pd.Dat
     for source, setting in PAPER_SETTINGS.items():
         methods = {r.method: r for r in REPRODUCTIONS if r.source == source}
         published = [p for p in PUBLISHED if p.source == source and p.method in methods]
-        for dataset in dict.fromkeys(p.dataset for p in published):
-            for metric in dict.fromkeys(p.metric for p in published if p.dataset == dataset):
-                group = [p for p in published if p.dataset == dataset and p.metric == metric]
-                rows += _metric_rows(runs, setting, group, methods)
+        rows += _table_rows(runs, setting, published, methods)
     frame = pd.DataFrame(rows, columns=COLUMNS + ESTIMATE_COLUMNS)
     frame["note"] = join_notes(frame, notes)
     return frame
+
+
+def _table_rows(
+    runs: pd.DataFrame,
+    setting: PaperSetting,
+    published: list[PublishedResult],
+    methods: dict[str, Reproduction],
+) -> list[dict]:
+    """The rows of one published table: by our dataset, then metric, then method."""
+    rows = []
+    for measured in dict.fromkeys(p.dataset for p in published):
+        for dataset in our_datasets(runs, setting, measured, list(methods.values())):
+            for metric in dict.fromkeys(p.metric for p in published if p.dataset == measured):
+                group = [p for p in published if p.dataset == measured and p.metric == metric]
+                rows += _metric_rows(runs, setting, group, methods, dataset)
+    return rows
+
+
+def our_datasets(
+    runs: pd.DataFrame, setting: PaperSetting, measured: str, reproductions: list[Reproduction]
+) -> list[str]:
+    """The datasets whose runs a table's numbers measured on ``measured`` are compared with:
+    ``measured`` itself, or the table's stand-ins, then ``measured`` when runs are on it."""
+    if not setting.stand_ins:
+        return [measured]
+    ran = any(len(select_reproduction(runs, r, measured)) for r in reproductions)
+    return [*setting.stand_ins, *([measured] if ran else [])]
 
 
 def _metric_rows(
@@ -70,9 +89,10 @@ def _metric_rows(
     setting: PaperSetting,
     group: list[PublishedResult],
     methods: dict[str, Reproduction],
+    dataset: str,
 ) -> list[dict]:
-    """The rows of one table, dataset and metric: each method against the others."""
-    chosen = {p.method: select_reproduction(runs, methods[p.method], p.dataset) for p in group}
+    """The rows of one table, our dataset and metric: each method against the others."""
+    chosen = {p.method: select_reproduction(runs, methods[p.method], dataset) for p in group}
     estimates = {
         method: Estimate.of(finished(found)[group[0].metric]) if len(finished(found)) else None
         for method, found in chosen.items()
@@ -82,16 +102,21 @@ def _metric_rows(
         rivals = [
             Rival(p.method, p.value, p.error, estimates[p.method]) for p in group if p is not result
         ]
-        rows.append(
-            _row(setting, result, methods[result.method], chosen[result.method], rivals)
-        )
+        found = chosen[result.method]
+        rows.append(_row(setting, result, methods[result.method], found, rivals, dataset))
     return rows
 
 
 def select_reproduction(runs: pd.DataFrame, reproduction: Reproduction, dataset: str) -> pd.DataFrame:
-    """All runs (any status) that reproduce ``reproduction`` on ``dataset``."""
+    """All runs (any status) that reproduce ``reproduction`` on ``dataset``: its protocol,
+    model, options and, for the metz nets, D width."""
     return select(
-        runs, reproduction.protocol, reproduction.model, reproduction.options, dataset
+        runs,
+        reproduction.protocol,
+        reproduction.model,
+        reproduction.options,
+        dataset,
+        reproduction.d_width,
     )
 
 
@@ -101,42 +126,49 @@ def _row(
     reproduction: Reproduction,
     found: pd.DataFrame,
     rivals: list[Rival],
+    dataset: str,
 ) -> dict:
     done = finished(found)
+    measured_on = setting.measured_on if dataset != result.dataset else ""
     row = {
         "table": setting.name,
-        "dataset": result.dataset,
+        "dataset": dataset,
         "method": result.method,
         "metric": result.metric,
         "published": round(result.value, 6),  # 95.9 / 100 -> 0.959, not 0.9590000000000001
         "published_error": None if result.error is None else round(result.error, 6),
         "trials": len(done),
         "steps": steps_text(done),
-        "protocol": protocol_text(reproduction.protocol, done, setting),
+        "protocol": protocol_text(reproduction.protocol, done, setting, measured_on),
     }
     if not len(done):
         note = "; ".join([NO_RUNS, *run_remarks(found)])
         row.update(estimate_columns(result.metric, None), verdict=NOT_REPRODUCED, note=note)
         return row
     ours = Estimate.of(done[result.metric])
-    decided, note = verdict(result.metric, result.value, result.error, ours, rivals)
+    decided, note = verdict(result.metric, result.value, result.error, ours, rivals, measured_on)
     row.update(estimate_columns(result.metric, ours), verdict=decided)
     remarks = [missing_remark(ours, len(done)), *run_remarks(found)]
     row["note"] = "; ".join(filter(None, [note, *remarks]))
     return row
 
 
-def protocol_text(protocol: str, done: pd.DataFrame, setting: PaperSetting) -> str:
-    """``pacgan (50,000 of 400,000 steps; 5 of 10 trials)``: what differs from the paper."""
+def protocol_text(
+    protocol: str, done: pd.DataFrame, setting: PaperSetting, measured_on: str = ""
+) -> str:
+    """``pacgan (50,000 of 400,000 steps; 5 of 10 trials)``: what differs from the paper;
+    with ``measured_on``, also that the paper's data differ and only the ordering compares."""
     steps = sorted({int(s) for s in done["step"] if pd.notna(s)})
     differences = []
     if steps and steps != [setting.steps]:
         ran = f"{steps[0]:,}" if len(steps) == 1 else f"{steps[0]:,} to {steps[-1]:,}"
         differences.append(f"{ran} of {setting.steps:,} steps")
-    if 0 < len(done) < setting.trials:
+    if setting.trials and 0 < len(done) < setting.trials:
         differences.append(f"{len(done)} of {setting.trials} trials")
+    if measured_on:
+        differences.append(f"published on {measured_on}: only the ordering compares")
     if not len(done):
-        return protocol
+        return f"{protocol} ({differences[-1]})" if measured_on else protocol
     return f"{protocol} ({'; '.join(differences) or 'steps and trials as the paper'})"
 
 
@@ -190,61 +222,3 @@ def csv_interval(metric: str, estimate: Estimate) -> str:
 
 def _rounded(value: float) -> float:
     return round(value, 4) if math.isfinite(value) else math.nan
-
-
-# -- hand-written notes ------------------------------------------------------------
-
-
-def read_notes(path: str | os.PathLike) -> Notes:
-    """Notes by (table, dataset, method, metric) from a CSV file.
-
-    Raises CollapsekitError when the file cannot be read or lacks a column.
-
-    Example:
-        >>> notes = read_notes("reports/reproductions/notes.csv")  # doctest: +SKIP
-        >>> notes[("PacGAN Table 1", "ring8", "GAN", "modes_captured")]  # doctest: +SKIP
-        ['GAN ring runs lose modes after step 30,000 (history.csv)']
-    """
-    path = Path(path)
-    fix = f"pass a CSV file with the header {','.join(NOTE_COLUMNS)}"
-    try:
-        with open(path, encoding="utf-8", newline="") as stream:
-            reader = csv.DictReader(stream)
-            missing = [c for c in NOTE_COLUMNS if c not in (reader.fieldnames or [])]
-            if missing:
-                raise CollapsekitError(
-                    f"notes file {path} lacks the column(s) {', '.join(missing)}; {fix}"
-                )
-            rows = list(reader)
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        reason = getattr(error, "strerror", None) or error
-        raise CollapsekitError(f"cannot read notes file {path} ({reason}); {fix}") from None
-    notes: Notes = {}
-    for row in rows:
-        note = (row.get("note") or "").strip()
-        if note:
-            key = tuple((row.get(c) or "").strip() for c in KEY_COLUMNS)
-            notes.setdefault(key, []).append(note)
-    return notes
-
-
-def join_notes(frame: pd.DataFrame, notes: Notes | None) -> list[str]:
-    """Each row's note with the hand-written notes for its keys appended (``; ``-separated)."""
-    if not notes:
-        return list(frame["note"])
-    identities = [tuple(str(row[c]) for c in KEY_COLUMNS) for _, row in frame.iterrows()]
-    return [
-        "; ".join(filter(None, [str(note or ""), *notes.get(identity, [])]))
-        for identity, note in zip(identities, frame["note"], strict=True)
-    ]
-
-
-def unmatched_notes(notes: Notes | None, frames: list[pd.DataFrame]) -> list[tuple[str, ...]]:
-    """Keys of notes that match no row of ``frames`` (logged as warnings)."""
-    present = {
-        tuple(str(row[c]) for c in KEY_COLUMNS) for frame in frames for _, row in frame.iterrows()
-    }
-    unmatched = [key for key in (notes or {}) if key not in present]
-    for key in unmatched:
-        logger.warning("note for %s matches no row of the reproduction tables", ", ".join(key))
-    return unmatched

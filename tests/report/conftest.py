@@ -11,19 +11,22 @@ GRID = "grid25:spacing=2,std=0.05"
 
 
 def fake_run(root, protocol, model, options, data, seed, modes, steps=50_000, status="finished",
-             high_quality=0.9, counts=None):
+             high_quality=0.9, counts=None, d_width=None, kl=0.0):
     """A run folder written by the run store: config, a three-row history, a summary.
 
     ``protocol=None`` leaves the key out, as runs made before protocols existed do.
     ``counts`` are the final high-quality samples per mode (default: 10 in each of
-    the first ``modes``).
+    the first ``modes``). ``d_width`` is recorded in the config as the metz nets' runs
+    record it; ``kl`` is the final ``mode_kl``. Stacked datasets have 1,000 modes.
     """
-    total = 25 if data.startswith("grid25") else 8
+    total = 1000 if data.startswith("stacked") else 25 if data.startswith("grid25") else 8
     counts = counts if counts is not None else [10] * modes + [0] * (total - modes)
     config = {"model": model, "data": data, "seed": seed, "steps": steps, "options": options}
     if protocol is not None:
         config["protocol"] = protocol
-    values = "-".join(map(str, options.values()))
+    if d_width is not None:
+        config["d_width"] = d_width
+    values = "-".join(map(str, [*options.values(), *filter(None, [d_width])]))
     name = f"{protocol or 'default'}-{model}-{values}-{data.partition(':')[0]}-{seed}"
     run = RunDir.create(root / name, config)
     final = {
@@ -31,7 +34,7 @@ def fake_run(root, protocol, model, options, data, seed, modes, steps=50_000, st
         "modes_total": total,
         "high_quality_frac": high_quality,
         "mode_counts": counts,
-        "mode_kl": 0.0,
+        "mode_kl": kl,
         "num_samples": 2500,
     }
     run.write_history(
@@ -46,10 +49,11 @@ def fake_run(root, protocol, model, options, data, seed, modes, steps=50_000, st
     return run
 
 
-def fake_runs(root, protocol, model, options, data, modes_by_seed, **kwargs):
-    """One finished run per seed with the given final modes captured."""
-    for seed, modes in enumerate(modes_by_seed):
-        fake_run(root, protocol, model, options, data, seed, modes, **kwargs)
+def fake_runs(root, protocol, model, options, data, modes_by_seed, kl_by_seed=None, **kwargs):
+    """One finished run per seed with the given final modes captured (and ``mode_kl``)."""
+    kl_by_seed = kl_by_seed or [0.0] * len(modes_by_seed)
+    for seed, (modes, kl) in enumerate(zip(modes_by_seed, kl_by_seed, strict=True)):
+        fake_run(root, protocol, model, options, data, seed, modes, kl=kl, **kwargs)
 
 
 @pytest.fixture(scope="session")

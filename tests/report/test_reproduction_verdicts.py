@@ -68,6 +68,21 @@ def test_overlapping_intervals_are_not_reproduced_with_the_numbers_in_the_note()
     )[1]
 
 
+def test_a_number_measured_on_other_data_is_judged_on_the_ordering_only():
+    ours = Estimate(30.0, 20.0, 40.0, 3)  # published 30.6 +- 20.73 lies inside
+    pacgan = Rival("PacDCGAN2", 484.5, None, Estimate(490.0, 470.0, 510.0, 3))
+    assert verdict(MODES, 30.6, 20.73, ours, [pacgan]) == (REPRODUCED, "")
+    decided, note = verdict(MODES, 30.6, 20.73, ours, [pacgan], measured_on="MNIST digits")
+    assert decided == ORDERING_REPRODUCED
+    assert note == (
+        "ours 30.0 [20.0, 40.0] vs published 30.6 ± 20.7 on MNIST digits; "
+        "below PacDCGAN2's 490.0 [470.0, 510.0] as published"
+    )
+    decided, note = verdict(MODES, 30.6, 20.73, ours, [], measured_on="MNIST digits")
+    assert decided == NOT_REPRODUCED
+    assert note.endswith("no other method ranked apart by the paper has runs to compare")
+
+
 def test_methods_the_paper_does_not_rank_apart_impose_nothing():
     assert published_order(7.9, 0.1, 7.8, 0.1) == 0  # gap 0.1 <= 0.2
     assert published_order(7.9, 0.1, 6.3, 0.5) == 1
