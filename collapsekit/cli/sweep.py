@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 from pathlib import Path
 
@@ -11,25 +10,19 @@ from tqdm.auto import tqdm
 
 from collapsekit.cli.common import clear_errors, sigterm_as_ctrl_c
 from collapsekit.cli.run import _model_options
-from collapsekit.metrics import keys
-from collapsekit.runs import CONFIG, RunDir
+from collapsekit.cli.sweep_lines import footer, header, outcome_line, plan_line
 from collapsekit.sweep import (
     FAILED,
     INVALID,
-    RESUME,
     SKIP,
-    TRAIN,
     RunOutcome,
-    RunTask,
     SweepGrid,
     check_backend,
     interrupt_workers,
     load_grid,
-    outcome_from_folder,
     parallelism,
     parse_seeds,
     plan_sweep,
-    run_is_locked,
     run_tasks,
     split_specs,
 )
@@ -222,13 +215,13 @@ def sweep_command(context: click.Context, **kwargs) -> None:
     tasks = plan_sweep(grid, kwargs["out"], force=kwargs["force"])
     pending = sum(task.action not in (SKIP, INVALID) for task in tasks)
     workers, threads = parallelism(kwargs["backend"], kwargs["workers"], kwargs["threads"], pending)
-    click.echo(_header(grid, tasks, kwargs, workers, threads), err=True)
+    click.echo(header(grid, tasks, kwargs, workers, threads), err=True)
     if kwargs["dry_run"]:
         for task in tasks:
-            click.echo(_plan_line(task))
+            click.echo(plan_line(task))
         return
     outcomes = _run_with_progress(tasks, kwargs)
-    click.echo(_footer(outcomes, kwargs["out"], "report" in context.find_root().command.commands))
+    click.echo(footer(outcomes, kwargs["out"], "report" in context.find_root().command.commands))
     if any(outcome.status == FAILED for outcome in outcomes):  # with -v, tracebacks were logged
         context.exit(1)
 
@@ -255,7 +248,7 @@ def _run_with_progress(tasks, kwargs: dict) -> list[RunOutcome]:
     def show(outcome: RunOutcome) -> None:
         nonlocal done
         done += 1
-        line = f"[{done:>{len(str(len(tasks)))}}/{len(tasks)}] {_outcome_line(outcome)}"
+        line = f"[{done:>{len(str(len(tasks)))}}/{len(tasks)}] {outcome_line(outcome)}"
         if bar.disable:
             click.echo(line)
         else:
@@ -281,90 +274,3 @@ def _run_with_progress(tasks, kwargs: dict) -> list[RunOutcome]:
                 err=True,
             )
             raise SystemExit(130) from None
-
-
-def _plan_line(task: RunTask) -> str:
-    """What the sweep would do with one run, and how far the run has got."""
-    if task.action == INVALID:
-        detail = f"cannot start: {task.error}"
-    elif task.action == SKIP:
-        outcome = outcome_from_folder(task)
-        measured = _outcome_line(outcome).split("(done earlier)", 1)[-1].strip()  # the metrics
-        detail = f"done: {outcome.status}  {measured}".rstrip()
-    elif task.action == RESUME:
-        run = RunDir.open(task.run_dir)
-        history, steps = run.read_history(), run.read_config().get("steps")  # the folder's own
-        reached = int(history[keys.STEP].max()) if len(history) else 0
-        of = f" of {steps:,}" if isinstance(steps, int) else ""
-        detail = f"measured up to step {reached:,}{of}; resumes from its last checkpoint"
-    elif task.force and (Path(task.run_dir) / CONFIG).is_file():
-        detail = "--force: starts again from step 0"
-    elif (Path(task.run_dir) / CONFIG).is_file():
-        detail = "stopped before its first checkpoint: starts again"
-    else:
-        detail = "new"
-    if task.action in (TRAIN, RESUME) and run_is_locked(Path(task.run_dir)):
-        detail += " (another process is training it now: this sweep would report it, not train it)"
-    return f"{task.action:<8} {task.name}  {detail}"
-
-
-def _outcome_line(outcome: RunOutcome) -> str:
-    if outcome.status == FAILED:
-        return f"FAILED    {outcome.name}  {outcome.error}"
-    metrics = outcome.metrics
-    parts = [f"{outcome.status:<9} {outcome.name}"]
-    if outcome.action == SKIP:
-        parts.append("(done earlier)")
-    elif outcome.action == RESUME:
-        parts.append("(resumed)")
-    if keys.MODES_CAPTURED in metrics:
-        parts.append(f"modes {metrics[keys.MODES_CAPTURED]}/{metrics[keys.MODES_TOTAL]}")
-    for key, label in (
-        (keys.HIGH_QUALITY_FRAC, "hq"),
-        (keys.D_REAL, "D(x)"),
-        (keys.D_FAKE, "D(G(z))"),
-    ):
-        if isinstance(metrics.get(key), (int, float)):
-            parts.append(f"{label} {metrics[key]:.3f}")
-    if outcome.action != SKIP:
-        parts.append(f"{outcome.elapsed_s:.1f} s")
-    return "  ".join(parts)
-
-
-def _header(grid: SweepGrid, tasks, kwargs: dict, workers: int, threads: int) -> str:
-    counts = collections.Counter(task.action for task in tasks)
-    sizes = (
-        len(dict.fromkeys(grid.models)),
-        len(dict.fromkeys(grid.data)),
-        len(dict.fromkeys(grid.seeds)),
-    )
-    shape = " x ".join(
-        _count(n, word) for n, word in zip(sizes, ("model", "dataset", "seed"), strict=True)
-    )
-    where = f"{kwargs['backend']}, {workers} at once x {_count(threads, 'thread')}"
-    return (
-        f"Sweep of {len(tasks)} runs ({shape}) -> {kwargs['out']} ({where}): "
-        f"{counts[TRAIN]} to train, {counts[RESUME]} to resume, {counts[SKIP]} done earlier"
-        + (f", {counts[INVALID]} invalid" if counts[INVALID] else "")
-    )
-
-
-def _count(number: int, word: str) -> str:
-    return f"{number} {word}{'' if number == 1 else 's'}"
-
-
-def _footer(outcomes: list[RunOutcome], out: Path, has_report: bool) -> str:
-    failed = [outcome for outcome in outcomes if outcome.status == FAILED]
-    statuses = collections.Counter(outcome.status for outcome in outcomes)
-    order = sorted(statuses, key=lambda status: (status == FAILED, status))  # failures last
-    text = f"{_count(len(outcomes), 'run')}: " + ", ".join(f"{statuses[s]} {s}" for s in order)
-    if statuses.get("interrupted"):
-        text += "\nInterrupted runs keep their last checkpoint; run the same command again to resume."
-    if failed:
-        text += f"\nFailed ({len(failed)}); fix the cause and run the same command again:"
-        text += "".join(f"\n  {outcome.name}: {outcome.error}" for outcome in failed)
-    if has_report:
-        text += f"\nCompare them with: collapsekit report {out}"
-    else:
-        text += f"\nLoad them with: collapsekit.load_runs({str(out)!r})"
-    return text
