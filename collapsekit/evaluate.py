@@ -23,19 +23,16 @@ Metric groups (``metrics=`` takes group names or any result key in them):
 from __future__ import annotations
 
 import logging
-import math
 import warnings
 from collections.abc import Iterable
 
-import numpy as np
 import torch
 
 from collapsekit.data import Dataset, get_dataset
-from collapsekit.data.base import check_samples, plain_tensor
 from collapsekit.errors import CollapsekitError
+from collapsekit.evaluate_inputs import generated_samples, real_samples
 from collapsekit.features import FeatureExtractor, accepted_options, get_feature_extractor
-from collapsekit.limits import FLOAT32_BYTES, check_count, check_seed
-from collapsekit.memory import check_fits_in_memory
+from collapsekit.limits import check_count, check_seed
 from collapsekit.metrics import keys
 from collapsekit.metrics.fidelity import fid, inception_score, kid, mode_log_posterior
 from collapsekit.metrics.knn_blocks import resolve_device
@@ -152,8 +149,8 @@ def evaluate(
     num_samples = None if num_samples is None else check_count(num_samples, "num_samples")
     data = get_dataset(dataset) if dataset is not None else None
     groups = resolve_metrics(metrics)
-    generated = _generated_samples(samples, data, real, baseline, num_samples, seed)
-    reference = _real_samples(real, data, generated, seed)
+    generated = generated_samples(samples, data, real, baseline, num_samples, seed)
+    reference = real_samples(real, data, generated, seed)
     extractor = _extractor(features, data, weights, device) if _needs_features(groups) else None
     groups = _applicable_groups(groups, data, extractor)
     _check_enough_samples(groups, generated.shape[0], reference.shape[0])
@@ -225,85 +222,6 @@ def feature_metrics(
             fake_features, threshold, chunk_size, device
         )
     return result
-
-
-def _as_tensor(values: object, what: str) -> torch.Tensor:
-    if isinstance(values, np.ndarray):
-        values = torch.from_numpy(np.ascontiguousarray(values))
-    if not isinstance(values, torch.Tensor):
-        raise CollapsekitError(
-            f"{what} must be a tensor or numpy array, got {type(values).__name__}"
-        )
-    return plain_tensor(values, what)
-
-
-def _validate(
-    values: object, what: str, data: Dataset | None, like: torch.Tensor | None = None
-) -> torch.Tensor:
-    values = _as_tensor(values, what)
-    if values.dim() < 2:
-        raise CollapsekitError(
-            f"{what} have shape {tuple(values.shape)}; pass one sample per row, (N, ...), e.g. (N, 2) for 2-D points"
-        )
-    if data is not None:
-        return data.validate_samples(values, what)
-    shape = tuple(like.shape[1:]) if like is not None else tuple(values.shape[1:])
-    if like is not None and tuple(values.shape[1:]) != shape:
-        raise CollapsekitError(
-            f"{what} have samples of shape {tuple(values.shape[1:])} but generated samples have {shape}; "
-            "both must come from the same space"
-        )
-    return check_samples(values, shape, what=what, dataset="the generated samples")
-
-
-def _generated_samples(
-    samples: object,
-    data: Dataset | None,
-    real: object,
-    baseline: bool,
-    count: int | None,
-    seed: int,
-) -> torch.Tensor:
-    if not baseline:
-        if count is not None:
-            raise CollapsekitError(
-                "num_samples sets the size of a baseline; pass baseline=True or drop it"
-            )
-        if samples is None:
-            raise CollapsekitError(
-                "no samples to evaluate; pass samples, or baseline=True to score real vs real"
-            )
-        return _validate(samples, "samples", data)
-    if samples is not None:
-        raise CollapsekitError("pass either samples or baseline=True (real vs real), not both")
-    if data is None:
-        raise CollapsekitError(
-            "baseline=True needs a dataset to draw real samples from; pass dataset="
-        )
-    if count is None:
-        count = (
-            int(_as_tensor(real, "real samples").shape[0])
-            if real is not None
-            else data.eval_samples
-        )
-    check_fits_in_memory(
-        2 * count * math.prod(data.sample_shape) * FLOAT32_BYTES,
-        f"num_samples={count:,} (a baseline and as many real samples)",
-        "ask for fewer",
-    )
-    return data.sample(count, generator=torch.Generator().manual_seed(seed + 1))
-
-
-def _real_samples(
-    real: object, data: Dataset | None, generated: torch.Tensor, seed: int
-) -> torch.Tensor:
-    if real is not None:
-        return _validate(real, "real samples", data, like=generated)
-    if data is None:
-        raise CollapsekitError(
-            "nothing to compare with; pass dataset= (fresh real samples) or real="
-        )
-    return data.sample(generated.shape[0], generator=torch.Generator().manual_seed(seed))
 
 
 def _needs_features(groups: list[str] | None) -> bool:
