@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from collapsekit.data import parse_spec
 from collapsekit.errors import CollapsekitError
+from reference_models.config import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ def register_protocol(protocol: Protocol) -> None:
 
 
 def get_protocol(name: str) -> Protocol:
+    """The protocol registered as ``name``; CollapsekitError listing the valid names otherwise."""
     if name not in _PROTOCOLS:
         valid = ", ".join(sorted(_PROTOCOLS))
         raise CollapsekitError(f"unknown protocol {name!r}; choose one of: {valid}")
@@ -71,7 +73,7 @@ def list_protocols() -> dict[str, str]:
     return {name: protocol.source for name, protocol in sorted(_PROTOCOLS.items())}
 
 
-def apply_protocol(config):
+def apply_protocol(config: TrainConfig) -> TrainConfig:
     """Fill ``config`` (a TrainConfig) from its protocol where it is unset; returns it.
 
     The dataset spec gains the protocol's parameters (explicit ones win), every
