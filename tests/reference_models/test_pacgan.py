@@ -108,3 +108,31 @@ def test_bad_pacgan_and_protocol_flags_exit_2_and_write_nothing(tmp_path, args, 
     result = CliRunner().invoke(main, ["run", "--out", str(tmp_path / "runs"), *args])
     assert result.exit_code == 2 and message in result.output
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_pacgan_protocol_run_resumes_to_the_uninterrupted_result(tmp_path, monkeypatch):
+    """Simultaneous updates, batch norm in G and the fixed training set's epoch all resume."""
+    from reference_models.training import GANTrainer
+
+    def config():
+        return reference_models.TrainConfig(
+            model="pacgan", protocol="pacgan", data="ring8", steps=30, eval_every=10,
+            eval_samples=200, train_set_size=500, batch_size=40, device="cpu",
+        )  # fmt: skip
+
+    whole = reference_models.train(config(), tmp_path / "whole", progress=False)
+    original = GANTrainer.train_step
+
+    def interrupt_at_step_25(self):
+        if self.step == 25:
+            raise KeyboardInterrupt
+        return original(self)
+
+    monkeypatch.setattr(GANTrainer, "train_step", interrupt_at_step_25)
+    with pytest.raises(KeyboardInterrupt):
+        reference_models.train(config(), tmp_path / "cut", progress=False)
+    monkeypatch.setattr(GANTrainer, "train_step", original)
+    resumed = reference_models.resume(tmp_path / "cut", progress=False)
+    assert resumed.status == "finished" and resumed.step == 30
+    for key in ("modes_captured", "high_quality_frac", "d_real", "d_fake"):
+        assert resumed.metrics[key] == whole.metrics[key]
