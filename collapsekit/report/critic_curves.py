@@ -15,7 +15,7 @@ import pandas as pd
 import seaborn as sns
 
 from collapsekit.metrics import keys
-from collapsekit.report.curves import step_bin_width
+from collapsekit.report.curves import binned_runs_frame
 from collapsekit.report.figures import PANEL_SIZE, Plot, new_figure, slug, style, t_band, to_plot
 from collapsekit.report.loading import RunRecord
 
@@ -48,19 +48,10 @@ def critic_plot(data: str, records: list[RunRecord]) -> Plot | None:
 
 
 def _estimate_frame(records: list[RunRecord]) -> pd.DataFrame | None:
-    width = step_bin_width(records, CRITIC_POINTS)
-    if width is None:
-        return None
-    parts = []
-    for record in records:
-        steps = record.equilibrium
-        if not len(steps):
-            continue
-        estimate = steps[keys.CRITIC_REAL] - steps[keys.CRITIC_FAKE]
-        binned = estimate.groupby((steps[keys.STEP] // width) * width).mean()
-        part = binned.rename("estimate").rename_axis(keys.STEP).reset_index()
-        part["model"] = record.label
-        parts.append(part)
-    frame = pd.concat(parts, ignore_index=True)
-    frame["bin_width"] = width
-    return frame
+    return binned_runs_frame(records, CRITIC_POINTS, _bin_estimate)
+
+
+def _bin_estimate(steps: pd.DataFrame, width: int) -> pd.DataFrame:
+    estimate = steps[keys.CRITIC_REAL] - steps[keys.CRITIC_FAKE]
+    binned = estimate.groupby((steps[keys.STEP] // width) * width).mean()
+    return binned.rename("estimate").rename_axis(keys.STEP).reset_index()

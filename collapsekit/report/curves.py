@@ -11,6 +11,8 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -142,30 +144,41 @@ def step_bin_width(records: list[RunRecord], points: int) -> int | None:
     return max(1, -(-last // points)) if last > 0 else None  # ceil
 
 
-def _equilibrium_frame(records: list[RunRecord]) -> pd.DataFrame | None:
-    records = [r for r in records if keys.D_REAL in r.equilibrium.columns]  # critics: critic_plot
-    width = step_bin_width(records, EQUILIBRIUM_POINTS)
+def binned_runs_frame(
+    records: list[RunRecord], points: int, bin_run: Callable[[pd.DataFrame, int], pd.DataFrame]
+) -> pd.DataFrame | None:
+    """Each run's per-step rows binned to about ``points`` bins of steps by ``bin_run(steps, width)``,
+    labelled with its model and joined, with the bin width; None when no run has steps."""
+    width = step_bin_width(records, points)
     if width is None:
         return None
     parts = []
     for record in records:
-        steps = record.equilibrium
-        if not len(steps):
+        if not len(record.equilibrium):
             continue
-        binned = steps.groupby((steps[keys.STEP] // width) * width).agg(
-            {keys.D_REAL: "mean", keys.D_FAKE: "mean"}
-        )
-        binned = (
-            binned.rename(columns={keys.D_REAL: REAL, keys.D_FAKE: FAKE})
-            .rename_axis(keys.STEP)
-            .reset_index()
-        )
-        long = binned.melt(id_vars=keys.STEP, var_name="of", value_name="output")
-        long["model"] = record.label
-        parts.append(long)
+        part = bin_run(record.equilibrium, width)
+        part["model"] = record.label
+        parts.append(part)
     frame = pd.concat(parts, ignore_index=True)
     frame["bin_width"] = width
     return frame
+
+
+def _equilibrium_frame(records: list[RunRecord]) -> pd.DataFrame | None:
+    records = [r for r in records if keys.D_REAL in r.equilibrium.columns]  # critics: critic_plot
+    return binned_runs_frame(records, EQUILIBRIUM_POINTS, _bin_outputs)
+
+
+def _bin_outputs(steps: pd.DataFrame, width: int) -> pd.DataFrame:
+    binned = steps.groupby((steps[keys.STEP] // width) * width).agg(
+        {keys.D_REAL: "mean", keys.D_FAKE: "mean"}
+    )
+    binned = (
+        binned.rename(columns={keys.D_REAL: REAL, keys.D_FAKE: FAKE})
+        .rename_axis(keys.STEP)
+        .reset_index()
+    )
+    return binned.melt(id_vars=keys.STEP, var_name="of", value_name="output")
 
 
 def shares_plot(
