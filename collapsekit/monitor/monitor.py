@@ -34,25 +34,20 @@ from collapsekit.metrics.equilibrium import critic_window_statistics, window_sta
 from collapsekit.metrics.modes import DEFAULT_MIN_SHARE
 from collapsekit.monitor.arguments import (
     check_arguments,
-    check_checkpoint_state,
     check_step,
     takes_samples,
 )
-from collapsekit.monitor.persistence import open_run, rewind, run_config, stored_data
+from collapsekit.monitor.lifecycle import MonitorLifecycle
+from collapsekit.monitor.persistence import open_run, run_config, stored_data
 from collapsekit.monitor.recorder import (
     CRITIC,
     EquilibriumRecorder,
     as_output_pair,
-    family_of_frame,
 )
 from collapsekit.monitor.reference import NONFINITE_FRAC, MonitorData, check_sample_memory
+from collapsekit.monitor.snapshots import SampleSnapshots
 from collapsekit.monitor.summary import (
-    DIVERGED,
-    FAILED,
-    FINISHED,
-    INTERRUPTED,
     Summary,
-    summary_record,
 )
 from collapsekit.runs import CRITIC_EQUILIBRIUM_COLUMNS, EQUILIBRIUM_COLUMNS
 from collapsekit.sampling import draw_samples
@@ -60,7 +55,7 @@ from collapsekit.sampling import draw_samples
 logger = logging.getLogger(__name__)
 
 
-class Monitor:
+class Monitor(MonitorLifecycle):
     """Watches a GAN's training: discriminator equilibrium every step, coverage every N steps.
 
     Args:
@@ -75,7 +70,9 @@ class Monitor:
         min_share: robust coverage threshold for ``modes_covered``.
         config: what to record in ``config.json`` (e.g. the trainer's options).
         on_metrics: called with each history row (forward it to TensorBoard, W&B, ...).
-        snapshot_size: samples kept per evaluation in ``samples.npz``.
+        snapshot_size: samples kept per evaluation in ``samples.npz``; large samples keep
+            fewer (each snapshot holds at most 16,384 values, the last evaluation's
+            65,536: 2-D runs keep 1,000 and all 2,500, 28 x 28 x 3 images 6 and 27).
         resume: open an existing ``run_dir`` to continue it (see ``resume()``).
         sample_chunk: largest batch asked of ``sample_fn`` at once.
         thresholds: diagnosis thresholds used by ``close()`` (see ``collapsekit.Thresholds``).
@@ -126,7 +123,7 @@ class Monitor:
         self.thresholds = thresholds or Thresholds()
         self.config = run_config(self.data, eval_every, config, model, label)
         self.rows: list[dict] = []
-        self.snapshots: dict[str, np.ndarray] = {}
+        self.snapshots = SampleSnapshots(snapshot_size)
         self.diverged_at: int | None = None
         self.closed = False
         self.summary: Summary | None = None
@@ -255,11 +252,10 @@ class Monitor:
         else:
             self.rows.append(row)
         values = samples.numpy()
-        self.snapshots[f"step_{step:08d}"] = values[: self.snapshot_size]
-        self.snapshots["final"] = values
+        self.snapshots.add(step, values)
         if self.run is not None:
             self.run.write_history(self.rows)
-            self.run.write_samples(self.snapshots)
+            self.run.write_samples(self.snapshots.arrays)
         if self._metrics_take_samples:
             self.on_metrics(dict(row), samples=values)
         elif self.on_metrics is not None:
@@ -273,42 +269,6 @@ class Monitor:
         if self._recorder.family == CRITIC:
             return critic_window_statistics(real, fake)
         return window_statistics(real, fake)
-
-    # -- checkpoint and resume ------------------------------------------------------------
-    def save_checkpoint(self, state: dict) -> None:
-        """Store the trainer's ``state`` (tensors, numbers, dicts) with the monitor's own position.
-
-        ``state`` may hold only what ``torch.load(weights_only=True)`` loads back
-        (tensors, numbers, strings, lists, tuples, dicts): anything else raises here,
-        not at resume.
-        """
-        if self.run is None:
-            raise CollapsekitError(
-                "save_checkpoint needs a run_dir; create the Monitor with run_dir=..."
-            )
-        check_checkpoint_state(state)
-        self._flush()
-        monitor_state = {"step": self._last_step, "elapsed_s": self.elapsed, "rows": len(self.rows)}
-        self.run.save_checkpoint({"trainer": state, "monitor": monitor_state})
-
-    def resume(self) -> dict | None:
-        """Continue a run from its checkpoint: drop what was measured after it, return the trainer state."""
-        if self.run is None:
-            raise CollapsekitError(
-                "resume needs a run_dir; create the Monitor with run_dir=... and resume=True"
-            )
-        checkpoint = self.run.load_checkpoint()
-        if checkpoint is None:
-            return None
-        position = checkpoint["monitor"]
-        step = position["step"]
-        self.rows, frame, self.snapshots = rewind(self.run, step)
-        self._recorder.restore(*(frame[column].to_numpy() for column in frame.columns),
-                               family_of_frame(frame))  # fmt: skip
-        self._last_step = step
-        self._elapsed_before = float(position["elapsed_s"])
-        self._started = time.perf_counter()
-        return checkpoint["trainer"]
 
     # -- reading ---------------------------------------------------------------------------
     @property
@@ -332,55 +292,3 @@ class Monitor:
         return diagnose(
             self.history, self.equilibrium, thresholds=self.thresholds, diverged_at=self.diverged_at
         )
-
-    # -- the end -----------------------------------------------------------------------------
-    def close(self, status: str | None = None, error: str | None = None) -> Summary:
-        """Diagnose the run, write ``summary.json`` (last, atomically) and return the Summary.
-
-        ``status`` defaults to ``"diverged"`` when NaN or inf was seen, else
-        ``"finished"``. Closing twice returns the first summary.
-        """
-        if self.summary is not None:
-            return self.summary
-        self._flush()
-        if status is None:
-            status = DIVERGED if self.diverged_at is not None else FINISHED
-        metrics = dict(self.rows[-1]) if self.rows else {}
-        metrics.update(self.equilibrium_now())
-        metrics.pop(keys.STEP, None)
-        run_dir = str(self.run.path) if self.run is not None else None
-        summary = Summary(status, self._last_step, metrics, self._finding_dicts(), run_dir,
-                          round(self.elapsed, 3))  # fmt: skip
-        record = summary_record(summary, error, self.diverged_at)
-        # Closed before writing: an interruption during the write (Ctrl-C, SIGTERM) must not
-        # make a second close() overwrite "finished" with "interrupted". The write is atomic:
-        # it lands whole or not at all (then the folder resumes, at its last step).
-        self.closed = True
-        self.summary = summary
-        if self.run is not None:
-            try:
-                self.run.write_summary(record)
-            except Exception:  # a full disk, say: closing again may retry the write
-                self.closed, self.summary = False, None
-                raise
-        return summary
-
-    def _finding_dicts(self) -> list[dict]:
-        try:
-            return [finding.to_dict() for finding in self.findings()]
-        except Exception:  # the summary must be written even if the diagnosis fails
-            logger.exception("the diagnosis failed; the summary is written without findings")
-            return []
-
-    def __enter__(self) -> Monitor:
-        return self
-
-    def __exit__(self, exc_type, exc, traceback) -> None:
-        if self.closed:
-            return
-        if exc_type is None:
-            self.close()
-        elif issubclass(exc_type, KeyboardInterrupt):
-            self.close(status=INTERRUPTED)
-        else:
-            self.close(status=FAILED, error=f"{exc_type.__name__}: {exc}")
