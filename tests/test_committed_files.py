@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FILE_LIMIT = 5 * 2**20  # bytes: the largest committed file is a 50k-step equilibrium.csv, 2.3 MB
-SAMPLES_LIMIT = 2**20  # bytes: samples.npz is bounded by collapsekit.monitor.snapshots
+SAMPLES_LIMIT = 2 * 2**20  # bytes: samples.npz is bounded by collapsekit.monitor.snapshots
 
 
 def tracked_files() -> list[Path]:

@@ -13,7 +13,7 @@ from collapsekit.runs import RunDir
 def test_kept_count_fits_the_budget():
     assert kept_count(2500, 2, FINAL_VALUES) == 2500  # 2-D: the whole evaluation
     assert kept_count(25_600, 3 * 28 * 28, FINAL_VALUES) == 27  # 65,536 // 2,352
-    assert kept_count(25_600, 3 * 8 * 8, SNAPSHOT_VALUES) == 85  # 16,384 // 192
+    assert kept_count(25_600, 3 * 8 * 8, SNAPSHOT_VALUES) == 21  # 4,096 // 192
     assert kept_count(10, 10**6, SNAPSHOT_VALUES) == 1  # never nothing
 
 
@@ -30,7 +30,7 @@ def test_images_keep_a_bounded_prefix():
     values = np.random.default_rng(0).random((2000, 3, 28, 28), dtype=np.float32)
     for step in (0, 100):
         snapshots.add(step, values)
-    assert snapshots.arrays["step_00000100"].shape == (6, 3, 28, 28)  # 16,384 // 2,352
+    assert snapshots.arrays["step_00000100"].shape == (1, 3, 28, 28)  # 4,096 // 2,352
     assert np.array_equal(snapshots.arrays["final"], values[:27])
     assert snapshots.arrays["final"].base is None  # a copy: the big batch is not kept alive
 
@@ -44,6 +44,6 @@ def test_an_image_run_writes_a_small_samples_file(tmp_path):
     arrays = RunDir(tmp_path / "run").read_samples()
     assert sorted(arrays) == ["final", "step_00000000", "step_00000010", "step_00000020"]
     assert arrays["final"].shape == (27, 3, 28, 28)
-    # Uncompressible noise: 3 snapshots of 6 and a final of 27 images, about 0.4 MB;
+    # Uncompressible noise: 3 snapshots of 1 and a final of 27 images, about 0.28 MB;
     # the whole evaluation would be 2000 x 2352 x 4 bytes = 18.8 MB.
-    assert (tmp_path / "run" / "samples.npz").stat().st_size < 500_000
+    assert (tmp_path / "run" / "samples.npz").stat().st_size < 300_000

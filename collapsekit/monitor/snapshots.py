@@ -4,7 +4,8 @@ A run keeps the first ``snapshot_size`` samples of every evaluation and the whol
 evaluation, which costs nothing for 2-D points (2,500 x 2 values) but grows without
 bound for images: 25,600 stacked 28 x 28 images are 240 MB of float32 per evaluation.
 So each snapshot is also capped in values (numbers stored), and large samples keep
-fewer items per snapshot. 2-D runs keep exactly what they always kept.
+fewer items per snapshot (image runs also draw a PNG grid of each evaluation). 2-D runs
+keep exactly what they always kept.
 
 Example:
     >>> kept_count(num_samples=2500, values_per_sample=2, limit=FINAL_VALUES)
@@ -19,7 +20,7 @@ import math
 
 import numpy as np
 
-SNAPSHOT_VALUES = 16_384  # values kept of each evaluation (64 KiB of float32): 8,192 2-D points
+SNAPSHOT_VALUES = 4_096  # values kept of each evaluation (16 KiB of float32): 2,048 2-D points
 FINAL_VALUES = 65_536  # values kept of the last evaluation (256 KiB): 32,768 2-D points, 27 images
 
 
