@@ -3,6 +3,8 @@
 ``build_reproductions`` reads run folders (the run store only) and writes into ``out``:
 
 - ``reproductions.csv``: one row per published number we can reproduce, with a verdict;
+- ``orderings.csv``: each published ordering in modes captured (a method ranked apart
+  from its table's GAN baseline) and whether our runs under the paper's protocol hold it;
 - ``default_protocol.csv``: the bundled models under collapsekit's default protocol,
   with the papers' orderings and whether ours holds them;
 - ``report.md`` (images in ``images/``) and a self-contained ``report.html``: the
@@ -32,7 +34,7 @@ import pandas as pd
 
 from collapsekit.atomic import atomic_write_text
 from collapsekit.errors import CollapsekitError
-from collapsekit.report import default_protocol, reproductions
+from collapsekit.report import default_protocol, orderings, reproductions
 from collapsekit.report.display import Table, format_half_width, format_value, heading
 from collapsekit.report.published import (
     METZ_PROTOCOL,
@@ -55,6 +57,7 @@ logger = logging.getLogger(__name__)
 
 TITLE = "collapsekit reproductions: published mode-collapse results under their own protocols"
 REPRODUCTIONS_CSV, DEFAULT_CSV = "reproductions.csv", "default_protocol.csv"
+ORDERINGS_CSV = "orderings.csv"
 HTML, MARKDOWN = "report.html", "report.md"
 
 
@@ -64,6 +67,7 @@ class ReproductionReport:
 
     paths: dict[str, Path]
     reproductions: pd.DataFrame  # the rows of reproductions.csv
+    orderings: pd.DataFrame  # the rows of orderings.csv
     default_protocol: pd.DataFrame  # the rows of default_protocol.csv
     runs: pd.DataFrame  # one row per run read
     unmatched_notes: list[tuple[str, ...]]
@@ -92,14 +96,19 @@ def build_reproductions(
     extra = read_notes(notes) if notes is not None else None
     runs = read_runs(roots)
     reproduced = reproductions.reproduction_table(runs, extra)
+    ordered = orderings.published_orderings(reproduced)
     default = default_protocol.default_protocol_table(runs, extra)
     unmatched = unmatched_notes(extra, [reproduced, default])
     plots = coverage_plots(histories(runs))
     context = _context(roots, runs, reproduced, default, plots)
+    context["orderings_table"] = orderings.orderings_table(ordered)
+    context["orderings_text"] = orderings.orderings_text(ordered)
     paths = _write(out, context, plots, reproduced, default)
+    paths["orderings_csv"] = out / ORDERINGS_CSV
+    atomic_write_text(paths["orderings_csv"], ordered.to_csv(index=False))
     seconds = time.perf_counter() - started
     logger.info("reproduction report of %d runs written to %s in %.1f s", len(runs), out, seconds)
-    return ReproductionReport(paths, reproduced, default, runs, unmatched, seconds)
+    return ReproductionReport(paths, reproduced, ordered, default, runs, unmatched, seconds)
 
 
 def _context(roots, runs, reproduced, default, plots) -> dict:

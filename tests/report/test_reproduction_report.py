@@ -206,3 +206,25 @@ def test_each_run_is_read_once_and_a_corrupt_folder_is_skipped(runs_root, caplog
     finally:
         (broken / "config.json").unlink()
         broken.rmdir()
+
+
+def test_orderings_say_whether_each_published_ranking_holds(report):
+    written = pd.read_csv(report.paths["orderings_csv"], keep_default_na=False)
+    assert list(written.columns) == ["table", "dataset", "published_ordering", "holds", "ours"]
+    rows = {(r.table, r.dataset, r.published_ordering): (r.holds, r.ours) for r in written.itertuples()}
+    assert rows[("PacGAN Table 1", "grid25", "PacGAN2 23.8 ± 0.7 > GAN 17.3 ± 0.8")] == (
+        "yes", "PacGAN2 21.4 [20.7, 22.1] (5 runs) above GAN 10.4 [9.7, 11.1] (5 runs)"
+    )
+    assert rows[("VEEGAN Table 1", "grid25", "Unrolled GAN 23.6 > GAN 3.3")] == (
+        "no", "Unrolled GAN 12.0 [8.1, 15.9] (5 runs) overlaps GAN 10.0 [5.3, 14.7] (5 runs)"
+    )
+    assert rows[("PacGAN Table 1", "ring8", "PacGAN3 7.8 ± 0.1 > GAN 6.3 ± 0.5")] == (
+        "no runs yet", "no finished runs of PacGAN3"
+    )
+    # PacGAN Table 1 ranks PacGAN2, 3 and 4 apart from GAN on both datasets; VEEGAN Table 1
+    # unrolled apart from GAN on both; methods are never compared with one another.
+    assert sum(table.startswith("PacGAN Table 1") for table, _, _ in rows) == 6
+    assert sum(table.startswith("VEEGAN Table 1") for table, _, _ in rows) == 2
+    markdown = report.paths["markdown"].read_text(encoding="utf-8")
+    assert "Published orderings in modes captured: 3 of " in markdown
+    assert markdown.index("## Do the published orderings hold?") < markdown.index("## Published numbers")

@@ -1,0 +1,114 @@
+"""The published orderings under the papers' own protocols: do our runs rank the methods as
+the paper does?
+
+A row's verdict in ``reproductions.csv`` judges one number; a reader comparing methods
+asks another question: does PacGAN2 capture more modes than GAN, as in PacGAN Table 1,
+with our 95% intervals separated? For every published table and dataset, each method
+the paper ranks apart from the table's baseline (its first method: GAN, or DCGAN in
+PacGAN Table 3) in modes captured gets one row: the published ordering, whether ours
+holds it, and our numbers. It is read from the reproduction table itself, so it shows
+exactly the runs and intervals of the rows beside it.
+
+Example:
+    >>> orderings = published_orderings(reproduction_table(runs))  # doctest: +SKIP
+    >>> orderings.loc[0, ["table", "dataset", "published_ordering", "holds"]].tolist()  # doctest: +SKIP
+    ['PacGAN Table 1', 'ring8', 'PacGAN2 7.9 ± 0.1 > GAN 6.3 ± 0.5', 'no']
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from collapsekit.metrics import keys
+from collapsekit.report.display import Table, format_half_width, format_value
+from collapsekit.report.verdicts import Estimate, interval_text, our_order, published_order
+
+COLUMNS = ["table", "dataset", "published_ordering", "holds", "ours"]
+HOLDS, DOES_NOT_HOLD, NO_RUNS = "yes", "no", "no runs yet"
+NEEDS_INTERVALS = "not yet"  # runs, but fewer than 2 finished on one side
+
+
+def published_orderings(
+    reproduced: pd.DataFrame, metric: str = keys.MODES_CAPTURED
+) -> pd.DataFrame:
+    """One row per (table, dataset, method ranked apart from the baseline) in ``metric``.
+
+    ``reproduced`` is the frame of ``reproduction_table`` (with its estimate columns).
+    """
+    rows = []
+    chosen = reproduced[reproduced["metric"] == metric]
+    for (table, dataset), group in chosen.groupby(["table", "dataset"], sort=False):
+        baseline = group.iloc[0]
+        for _, other in group.iloc[1:].iterrows():
+            expected = published_order(
+                other["published"], _error(other), baseline["published"], _error(baseline)
+            )
+            if expected != 0:
+                rows.append(_row(table, dataset, metric, other, baseline, expected))
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _row(table, dataset, metric, other: pd.Series, baseline: pd.Series, expected: int) -> dict:
+    sign = ">" if expected > 0 else "<"
+    ordering = f"{_published(metric, other)} {sign} {_published(metric, baseline)}"
+    holds, ours = ordering_verdict(metric, other, baseline, expected)
+    return {"table": table, "dataset": dataset, "published_ordering": ordering,
+            "holds": holds, "ours": ours}  # fmt: skip
+
+
+def ordering_verdict(
+    metric: str, other: pd.Series, baseline: pd.Series, expected: int
+) -> tuple[str, str]:
+    """``(holds, our numbers)``: holds is yes, no, not yet (no interval) or no runs yet."""
+    mine, theirs = _estimate(other), _estimate(baseline)
+    if mine is None or theirs is None:
+        missing = [row["method"] for row, e in ((other, mine), (baseline, theirs)) if e is None]
+        return NO_RUNS, f"no finished runs of {' and '.join(missing)}"
+    found = our_order(mine, theirs)
+    what = {1: "above", 0: "overlaps", -1: "below", None: "has no interval beside"}[found]
+    text = (
+        f"{other['method']} {interval_text(metric, mine)} ({mine.n} runs) {what} "
+        f"{baseline['method']} {interval_text(metric, theirs)} ({theirs.n} runs)"
+    )
+    if found is None:
+        return NEEDS_INTERVALS, text
+    return (HOLDS if found == expected else DOES_NOT_HOLD), text
+
+
+def _estimate(row: pd.Series) -> Estimate | None:
+    n = row["ours_n"]
+    if n is None or (isinstance(n, float) and math.isnan(n)) or int(n) == 0:
+        return None
+    return Estimate(row["ours"], row["ours_low"], row["ours_high"], int(n))
+
+
+def _error(row: pd.Series) -> float | None:
+    error = row["published_error"]
+    return None if error is None or (isinstance(error, float) and math.isnan(error)) else error
+
+
+def _published(metric: str, row: pd.Series) -> str:
+    text = f"{row['method']} {format_value(metric, row['published'])}"
+    error = _error(row)
+    return text + (f" ± {format_half_width(metric, error)}" if error is not None else "")
+
+
+def orderings_table(frame: pd.DataFrame) -> Table:
+    """The orderings as text cells for the report's templates."""
+    table = Table(["table", "dataset", "published ordering", "holds", "ours"],
+                  numeric=[False] * 5, prose=("published ordering", "ours"))  # fmt: skip
+    table.rows = [[str(row[column]) for column in COLUMNS] for _, row in frame.iterrows()]
+    return table
+
+
+def orderings_text(frame: pd.DataFrame) -> str:
+    """``2 of 9 hold, 3 do not, 4 without runs`` for the report's first lines."""
+    counts = frame["holds"].value_counts()
+    parts = [
+        f"{counts.get(HOLDS, 0)} of {len(frame)} hold",
+        f"{counts.get(DOES_NOT_HOLD, 0)} do not",
+    ]
+    waiting = counts.get(NO_RUNS, 0) + counts.get(NEEDS_INTERVALS, 0)
+    return ", ".join(parts + ([f"{waiting} wait for runs"] if waiting else []))
