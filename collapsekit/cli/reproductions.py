@@ -18,7 +18,7 @@ SHOWN += ["verdict"]
     "--out",
     type=click.Path(path_type=Path),
     required=True,
-    help="Folder that receives reproductions.csv, default_protocol.csv, report.md, report.html.",
+    help="Folder that receives reproductions.csv, orderings.csv, default_protocol.csv, report.md, report.html.",
 )
 @click.option(
     "--notes",
@@ -48,6 +48,8 @@ def reproductions_command(roots: tuple[Path, ...], out: Path, notes: Path | None
     report = build_reproductions(roots, out, notes)
     table = report.reproductions[SHOWN].astype(object).fillna("")
     click.echo(table.to_string(index=False))
+    click.echo("Published orderings in modes captured:")
+    click.echo(report.orderings[["table", "dataset", "published_ordering", "holds"]].to_string(index=False))
     count = len(report.runs)
     click.echo(f"Reproduction report of {count} run{'s' if count != 1 else ''} ({report.seconds:.1f} s)")
     for key in report.unmatched_notes:

@@ -23,7 +23,10 @@ def test_prints_the_table_and_the_paths_written(root, tmp_path):
     assert any(line.split()[:6] == ["VEEGAN", "Table", "1", "ring8", "GAN", "modes_captured"]
                and line.endswith("reproduced") and "[0.6, 1.8]" in line for line in lines)
     assert "Reproduction report of 5 runs" in result.output
-    for name in ("reproductions.csv", "default_protocol.csv", "report.md", "report.html"):
+    orderings = lines.index("Published orderings in modes captured:")
+    assert any(line.split()[:3] == ["VEEGAN", "Table", "1"] and "Unrolled GAN 7.6 > GAN 1.0" in line
+               and line.endswith("no runs yet") for line in lines[orderings:])
+    for name in ("reproductions.csv", "orderings.csv", "default_protocol.csv", "report.md", "report.html"):
         assert f"  {tmp_path / 'r' / name}" in lines
         assert (tmp_path / "r" / name).is_file()
 
