@@ -2,8 +2,9 @@
 
 A submission over the workplace's size limit is refused whole, with every run in it; one
 stacked-image run with its whole last evaluation in samples.npz (25,600 images, 240 MB)
-was enough. These checks run on every tracked file, so a bulky file fails the tests
-before it is submitted.
+was enough. These checks run on every file git tracks or would add (untracked and not
+ignored, like a run folder that has just finished), so a bulky file fails the tests
+before it is committed.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ SAMPLES_LIMIT = 2 * 2**20  # bytes: samples.npz is bounded by collapsekit.monito
 
 
 def tracked_files() -> list[Path]:
+    """Files git tracks, and those it would add (untracked, not ignored)."""
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("not a git checkout: no tracked files to check")
-    listing = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
-    ).stdout.decode()
+    command = ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+    listing = subprocess.run(command, cwd=ROOT, capture_output=True, check=True).stdout.decode()
     return [ROOT / name for name in listing.split("\0") if name and (ROOT / name).is_file()]
 
 

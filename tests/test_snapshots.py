@@ -12,6 +12,7 @@ from collapsekit.runs import RunDir
 
 def test_kept_count_fits_the_budget():
     assert kept_count(2500, 2, FINAL_VALUES) == 2500  # 2-D: the whole evaluation
+    assert kept_count(50_000, 2, SNAPSHOT_VALUES) == 50_000  # points are never cut
     assert kept_count(25_600, 3 * 28 * 28, FINAL_VALUES) == 27  # 65,536 // 2,352
     assert kept_count(25_600, 3 * 8 * 8, SNAPSHOT_VALUES) == 21  # 4,096 // 192
     assert kept_count(10, 10**6, SNAPSHOT_VALUES) == 1  # never nothing
@@ -23,6 +24,23 @@ def test_points_keep_snapshot_size_and_the_whole_final_set():
     snapshots.add(500, values)
     assert snapshots.arrays["step_00000500"].shape == (1000, 2)
     assert np.array_equal(snapshots.arrays["final"], values)
+
+
+def test_many_points_are_kept_as_asked():
+    snapshots = SampleSnapshots(snapshot_size=5000)
+    values = np.random.default_rng(0).random((50_000, 2), dtype=np.float32)
+    snapshots.add(0, values)
+    assert np.array_equal(snapshots.arrays["step_00000000"], values[:5000])
+    assert np.array_equal(snapshots.arrays["final"], values)
+
+
+def test_snapshots_read_back_are_cut_to_the_same_bounds():
+    images = np.zeros((1000, 3, 28, 28), dtype=np.float32)  # as a run kept them before the bounds
+    old = {"step_00000000": images, "final": images, "step_00000010": np.zeros((1000, 2))}
+    snapshots = SampleSnapshots(1000, old)
+    assert {name: len(array) for name, array in snapshots.arrays.items()} == {
+        "step_00000000": 1, "final": 27, "step_00000010": 1000
+    }
 
 
 def test_images_keep_a_bounded_prefix():

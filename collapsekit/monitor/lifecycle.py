@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TypeVar
 
 from collapsekit.errors import CollapsekitError
 from collapsekit.metrics import keys
@@ -25,6 +26,7 @@ from collapsekit.monitor.summary import (
 )
 
 logger = logging.getLogger(__name__)
+SelfType = TypeVar("SelfType", bound="MonitorLifecycle")  # typing.Self needs Python 3.11
 
 
 class MonitorLifecycle:
@@ -106,7 +108,7 @@ class MonitorLifecycle:
             logger.exception("the diagnosis failed; the summary is written without findings")
             return []
 
-    def __enter__(self) -> MonitorLifecycle:
+    def __enter__(self: SelfType) -> SelfType:
         return self
 
     def __exit__(self, exc_type, exc, traceback) -> None:

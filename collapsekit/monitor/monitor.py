@@ -70,9 +70,9 @@ class Monitor(MonitorLifecycle):
         min_share: robust coverage threshold for ``modes_covered``.
         config: what to record in ``config.json`` (e.g. the trainer's options).
         on_metrics: called with each history row (forward it to TensorBoard, W&B, ...).
-        snapshot_size: samples kept per evaluation in ``samples.npz``; large samples keep
-            fewer (each snapshot holds at most 4,096 values, the last evaluation's
-            65,536: 2-D runs keep 1,000 and all 2,500, 28 x 28 x 3 images 1 and 27).
+        snapshot_size: samples kept per evaluation in ``samples.npz``, besides the whole last
+            evaluation; samples of more than 16 values (images) keep fewer: at most 4,096
+            values a snapshot and 65,536 of the last (28 x 28 x 3 images: 1 and 27).
         resume: open an existing ``run_dir`` to continue it (see ``resume()``).
         sample_chunk: largest batch asked of ``sample_fn`` at once.
         thresholds: diagnosis thresholds used by ``close()`` (see ``collapsekit.Thresholds``).

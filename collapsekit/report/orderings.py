@@ -26,6 +26,7 @@ from collapsekit.report.display import Table, format_half_width, format_value
 from collapsekit.report.verdicts import Estimate, interval_text, our_order, published_order
 
 COLUMNS = ["table", "dataset", "published_ordering", "holds", "ours"]
+BASELINES = ("GAN", "DCGAN")  # each table's baseline method, as the papers name it
 HOLDS, DOES_NOT_HOLD, NO_RUNS = "yes", "no", "no runs yet"
 NEEDS_INTERVALS = "not yet"  # runs, but fewer than 2 finished on one side
 
@@ -40,8 +41,11 @@ def published_orderings(
     rows = []
     chosen = reproduced[reproduced["metric"] == metric]
     for (table, dataset), group in chosen.groupby(["table", "dataset"], sort=False):
-        baseline = group.iloc[0]
-        for _, other in group.iloc[1:].iterrows():
+        is_baseline = group["method"].isin(BASELINES)
+        if not is_baseline.any():
+            continue
+        baseline = group[is_baseline].iloc[0]
+        for _, other in group[~is_baseline].iterrows():
             expected = published_order(
                 other["published"], _error(other), baseline["published"], _error(baseline)
             )
@@ -50,7 +54,9 @@ def published_orderings(
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def _row(table, dataset, metric, other: pd.Series, baseline: pd.Series, expected: int) -> dict:
+def _row(
+    table: str, dataset: str, metric: str, other: pd.Series, baseline: pd.Series, expected: int
+) -> dict:
     sign = ">" if expected > 0 else "<"
     ordering = f"{_published(metric, other)} {sign} {_published(metric, baseline)}"
     holds, ours = ordering_verdict(metric, other, baseline, expected)
@@ -61,7 +67,16 @@ def _row(table, dataset, metric, other: pd.Series, baseline: pd.Series, expected
 def ordering_verdict(
     metric: str, other: pd.Series, baseline: pd.Series, expected: int
 ) -> tuple[str, str]:
-    """``(holds, our numbers)``: holds is yes, no, not yet (no interval) or no runs yet."""
+    """``(holds, our numbers)``: yes, no, not yet (one side has a single finished run, so no
+    interval) or no runs yet (one side has none), for ``other`` ranked ``expected`` (+1:
+    above, -1: below) against ``baseline``, two rows of the reproduction table.
+
+    Example:
+        >>> row = lambda method, n, mean: pd.Series(
+        ...     {"method": method, "ours": mean, "ours_low": mean - 1, "ours_high": mean + 1, "ours_n": n})
+        >>> ordering_verdict("modes_captured", row("PacGAN2", 5, 23.0), row("GAN", 5, 15.0), 1)
+        ('yes', 'PacGAN2 23.0 [22.0, 24.0] (5 runs) above GAN 15.0 [14.0, 16.0] (5 runs)')
+    """
     mine, theirs = _estimate(other), _estimate(baseline)
     if mine is None or theirs is None:
         missing = [row["method"] for row, e in ((other, mine), (baseline, theirs)) if e is None]
@@ -69,12 +84,16 @@ def ordering_verdict(
     found = our_order(mine, theirs)
     what = {1: "above", 0: "overlaps", -1: "below", None: "has no interval beside"}[found]
     text = (
-        f"{other['method']} {interval_text(metric, mine)} ({mine.n} runs) {what} "
-        f"{baseline['method']} {interval_text(metric, theirs)} ({theirs.n} runs)"
+        f"{other['method']} {interval_text(metric, mine)} ({_runs(mine.n)}) {what} "
+        f"{baseline['method']} {interval_text(metric, theirs)} ({_runs(theirs.n)})"
     )
     if found is None:
         return NEEDS_INTERVALS, text
     return (HOLDS if found == expected else DOES_NOT_HOLD), text
+
+
+def _runs(count: int) -> str:
+    return f"{count} run{'s' if count != 1 else ''}"
 
 
 def _estimate(row: pd.Series) -> Estimate | None:
@@ -104,7 +123,12 @@ def orderings_table(frame: pd.DataFrame) -> Table:
 
 
 def orderings_text(frame: pd.DataFrame) -> str:
-    """``2 of 9 hold, 3 do not, 4 without runs`` for the report's first lines."""
+    """``2 of 9 hold, 3 do not, 4 wait for runs`` for the report's first lines.
+
+    Example:
+        >>> orderings_text(pd.DataFrame({"holds": [HOLDS, DOES_NOT_HOLD, NO_RUNS]}))
+        '1 of 3 hold, 1 do not, 1 wait for runs'
+    """
     counts = frame["holds"].value_counts()
     parts = [
         f"{counts.get(HOLDS, 0)} of {len(frame)} hold",

@@ -83,7 +83,8 @@ def build_reproductions(
 
     Args:
         roots: folders holding run folders at any depth (each run read once).
-        out: folder for reproductions.csv, default_protocol.csv, report.md, report.html, images/.
+        out: folder for reproductions.csv, orderings.csv, default_protocol.csv, report.md,
+            report.html, images/.
         notes: optional CSV (table,dataset,method,metric,note) whose notes are appended to rows.
 
     Raises CollapsekitError when a root is missing, no run is found, the notes file
@@ -100,18 +101,15 @@ def build_reproductions(
     default = default_protocol.default_protocol_table(runs, extra)
     unmatched = unmatched_notes(extra, [reproduced, default])
     plots = coverage_plots(histories(runs))
-    context = _context(roots, runs, reproduced, default, plots)
-    context["orderings_table"] = orderings.orderings_table(ordered)
-    context["orderings_text"] = orderings.orderings_text(ordered)
-    paths = _write(out, context, plots, reproduced, default)
-    paths["orderings_csv"] = out / ORDERINGS_CSV
-    atomic_write_text(paths["orderings_csv"], ordered.to_csv(index=False))
+    context = _context(roots, runs, reproduced, ordered, default, plots)
+    paths = _write(out, context, plots, {REPRODUCTIONS_CSV: reproduced[reproductions.COLUMNS],
+                   ORDERINGS_CSV: ordered, DEFAULT_CSV: default[default_protocol.COLUMNS]})  # fmt: skip
     seconds = time.perf_counter() - started
     logger.info("reproduction report of %d runs written to %s in %.1f s", len(runs), out, seconds)
     return ReproductionReport(paths, reproduced, ordered, default, runs, unmatched, seconds)
 
 
-def _context(roots, runs, reproduced, default, plots) -> dict:
+def _context(roots, runs, reproduced, ordered, default, plots) -> dict:
     from collapsekit import __version__
 
     counts = runs["status"].value_counts()
@@ -124,10 +122,13 @@ def _context(roots, runs, reproduced, default, plots) -> dict:
         "runs_count": len(runs),
         "status_text": ", ".join(f"{n} {status}" for status, n in counts.items()),
         "verdict_text": ", ".join(f"{verdicts.get(v, 0)} {v}" for v in VERDICTS),
+        "published_orderings_table": orderings.orderings_table(ordered),
+        "published_orderings_text": orderings.orderings_text(ordered),
         "reproduction_tables": reproduction_tables(reproduced[~stand_in_rows(reproduced)]),
         "stacked_tables": reproduction_tables(reproduced[stand_in_rows(reproduced)]),
         "stacked_protocol": (
-            "PacGAN Table 3 (Metz et al.'s stacked MNIST, PacGAN's code)", METZ_PROTOCOL
+            "PacGAN Table 3 (Metz et al.'s stacked MNIST, PacGAN's code)",
+            METZ_PROTOCOL,
         ),
         "default_tables": default_tables(default),
         "ordering_table": ordering_table(default),
@@ -139,22 +140,17 @@ def _context(roots, runs, reproduced, default, plots) -> dict:
     }
 
 
-def _write(out: Path, context: dict, plots, reproduced, default) -> dict[str, Path]:
+def _write(out: Path, context: dict, plots, tables: dict[str, pd.DataFrame]) -> dict[str, Path]:
+    """Write the images, each CSV of ``tables`` (file name: frame), report.md and report.html."""
     ensure_writable_folder(out)
     write_images(plots, out)
-    paths = {
-        "reproductions_csv": out / REPRODUCTIONS_CSV,
-        "default_protocol_csv": out / DEFAULT_CSV,
-        "markdown": out / MARKDOWN,
-        "html": out / HTML,
-    }
+    paths = {name.replace(".", "_"): out / name for name in tables}  # "orderings_csv": ...
+    for name, frame in tables.items():
+        atomic_write_text(out / name, frame.to_csv(index=False))
+    paths["markdown"], paths["html"] = out / MARKDOWN, out / HTML
     atomic_write_text(
-        paths["reproductions_csv"], reproduced[reproductions.COLUMNS].to_csv(index=False)
+        paths["markdown"], render("reproductions.md.j2", {**context, "images": IMAGES})
     )
-    atomic_write_text(
-        paths["default_protocol_csv"], default[default_protocol.COLUMNS].to_csv(index=False)
-    )
-    atomic_write_text(paths["markdown"], render("reproductions.md.j2", {**context, "images": IMAGES}))
     atomic_write_text(paths["html"], render("reproductions.html.j2", context))
     return paths
 
@@ -205,7 +201,9 @@ def _table_order(group: tuple) -> tuple:
 
 def default_tables(frame: pd.DataFrame) -> list[tuple[str, Table]]:
     """Per dataset: methods as rows, mean [95% interval] of each metric."""
-    columns = ["method", "trials", "steps"] + [heading(metric) for metric in default_protocol.METRICS]
+    columns = ["method", "trials", "steps"] + [
+        heading(metric) for metric in default_protocol.METRICS
+    ]
     tables = []
     for dataset, part in frame.groupby("dataset", sort=False):
         table = Table(columns, numeric=[False, True, True] + [True] * len(default_protocol.METRICS))
@@ -227,9 +225,7 @@ def ordering_table(frame: pd.DataFrame) -> Table:
         prose=PROSE,
     )
     for _, row in frame[frame["published_ordering"] != ""].iterrows():
-        table.rows.append(
-            [row["dataset"], row["published_ordering"], row["holds"], row["note"]]
-        )
+        table.rows.append([row["dataset"], row["published_ordering"], row["holds"], row["note"]])
     return table
 
 
