@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import reference_models
+from reference_models import loop
 from collapsekit.runs import RunDir
 from reference_models.training import GANTrainer
 
@@ -171,3 +172,41 @@ def test_bad_config_values_are_refused(tiny_config):
         reference_models.build_trainer(tiny_config(model="gan9"))
     with pytest.raises(ValueError, match="unknown option"):
         reference_models.build_trainer(tiny_config(options={"colour": 1}))
+
+
+@pytest.mark.parametrize(
+    "steps, every", [(1, 1), (25_000, 1), (50_000, 1), (50_001, 2), (400_000, 8), (500_000, 10)]
+)
+def test_long_runs_observe_d_at_a_stride_that_bounds_the_equilibrium_file(steps, every):
+    assert loop.observe_every(steps) == every
+    assert math.ceil(steps / every) <= loop.MAX_OBSERVED_STEPS
+
+
+def test_a_long_run_observes_every_kth_step_and_resumes_on_the_same_steps(
+    tiny_config, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(loop, "MAX_OBSERVED_STEPS", 15)  # 60 steps: every 4th
+    whole = reference_models.train(tiny_config(steps=60), tmp_path / "whole", progress=False)
+    frame = RunDir(tmp_path / "whole").read_equilibrium()
+    assert frame["step"].tolist() == list(range(4, 61, 4))
+    unwatched = reference_models.train(tiny_config(steps=60), None, progress=False)
+    monkeypatch.setattr(loop, "MAX_OBSERVED_STEPS", 60)  # every step: training is the same
+    every_step = reference_models.train(tiny_config(steps=60), None, progress=False)
+    for key in ("modes_captured", "high_quality_frac", "mode_counts"):
+        assert whole.metrics[key] == unwatched.metrics[key] == every_step.metrics[key]
+
+    monkeypatch.setattr(loop, "MAX_OBSERVED_STEPS", 15)
+    original = GANTrainer.train_step
+
+    def interrupt_at_step_50(self):
+        if self.step == 50:
+            raise KeyboardInterrupt
+        return original(self)
+
+    monkeypatch.setattr(GANTrainer, "train_step", interrupt_at_step_50)
+    with pytest.raises(KeyboardInterrupt):
+        reference_models.train(tiny_config(steps=60), tmp_path / "cut", progress=False)
+    monkeypatch.setattr(GANTrainer, "train_step", original)
+    resumed = reference_models.resume(tmp_path / "cut", progress=False)
+    assert metrics_of(resumed) == metrics_of(whole)
+    pd.testing.assert_frame_equal(RunDir(tmp_path / "cut").read_equilibrium(), frame)
