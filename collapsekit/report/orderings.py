@@ -5,14 +5,15 @@ A row's verdict in ``reproductions.csv`` judges one number; a reader comparing m
 asks another question: does PacGAN2 capture more modes than GAN, as in PacGAN Table 1,
 with our 95% intervals separated? For every published table and dataset, each method
 the paper ranks apart from the table's baseline (its first method: GAN, or DCGAN in
-PacGAN Table 3) in modes captured gets one row: the published ordering, whether ours
+PacGAN Table 3) in modes captured gets one row per run length (runs of 50,000 and of
+400,000 steps are compared among themselves): the published ordering, whether ours
 holds it, and our numbers. It is read from the reproduction table itself, so it shows
 exactly the runs and intervals of the rows beside it.
 
 Example:
     >>> orderings = published_orderings(reproduction_table(runs))  # doctest: +SKIP
-    >>> orderings.loc[0, ["table", "dataset", "published_ordering", "holds"]].tolist()  # doctest: +SKIP
-    ['PacGAN Table 1', 'ring8', 'PacGAN2 7.9 ± 0.1 > GAN 6.3 ± 0.5', 'no']
+    >>> orderings.loc[0, ["table", "dataset", "steps", "holds"]].tolist()  # doctest: +SKIP
+    ['PacGAN Table 1', 'ring8', '50000', 'no']
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from collapsekit.metrics import keys
 from collapsekit.report.display import Table, format_half_width, format_value
 from collapsekit.report.verdicts import Estimate, interval_text, our_order, published_order
 
-COLUMNS = ["table", "dataset", "published_ordering", "holds", "ours"]
+COLUMNS = ["table", "dataset", "steps", "published_ordering", "holds", "ours"]
 BASELINES = ("GAN", "DCGAN")  # each table's baseline method, as the papers name it
 HOLDS, DOES_NOT_HOLD, NO_RUNS = "yes", "no", "no runs yet"
 NEEDS_INTERVALS = "not yet"  # runs, but fewer than 2 finished on one side
@@ -40,28 +41,30 @@ def published_orderings(
     """
     rows = []
     chosen = reproduced[reproduced["metric"] == metric]
-    for (table, dataset), group in chosen.groupby(["table", "dataset"], sort=False):
+    by = ["table", "dataset", "length"]  # runs of one length against each other
+    for (table, dataset, length), group in chosen.groupby(by, sort=False, dropna=False):
         is_baseline = group["method"].isin(BASELINES)
         if not is_baseline.any():
             continue
         baseline = group[is_baseline].iloc[0]
+        steps = "" if pd.isna(length) else str(int(length))
         for _, other in group[~is_baseline].iterrows():
             expected = published_order(
                 other["published"], _error(other), baseline["published"], _error(baseline)
             )
             if expected != 0:
-                rows.append(_row(table, dataset, metric, other, baseline, expected))
+                rows.append(_row((table, dataset, steps), metric, other, baseline, expected))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def _row(
-    table: str, dataset: str, metric: str, other: pd.Series, baseline: pd.Series, expected: int
+    where: tuple[str, str, str], metric: str, other: pd.Series, baseline: pd.Series, expected: int
 ) -> dict:
+    """One ordering; ``where`` is the table, dataset and the runs' planned steps."""
     sign = ">" if expected > 0 else "<"
     ordering = f"{_published(metric, other)} {sign} {_published(metric, baseline)}"
     holds, ours = ordering_verdict(metric, other, baseline, expected)
-    return {"table": table, "dataset": dataset, "published_ordering": ordering,
-            "holds": holds, "ours": ours}  # fmt: skip
+    return dict(zip(COLUMNS, [*where, ordering, holds, ours], strict=True))
 
 
 def ordering_verdict(
@@ -116,8 +119,9 @@ def _published(metric: str, row: pd.Series) -> str:
 
 def orderings_table(frame: pd.DataFrame) -> Table:
     """The orderings as text cells for the report's templates."""
-    table = Table(["table", "dataset", "published ordering", "holds", "ours"],
-                  numeric=[False] * 5, prose=("published ordering", "ours"))  # fmt: skip
+    table = Table(["table", "dataset", "steps", "published ordering", "holds", "ours"],
+                  numeric=[False, False, True, False, False, False],
+                  prose=("published ordering", "ours"))  # fmt: skip
     table.rows = [[str(row[column]) for column in COLUMNS] for _, row in frame.iterrows()]
     return table
 

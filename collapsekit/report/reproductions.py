@@ -3,7 +3,9 @@
 One row per published number of PacGAN Table 1, VEEGAN Table 1 and PacGAN Table 3
 for a method we implement (``published.REPRODUCTIONS``), measured by runs of the
 paper's protocol. Our value is the mean over finished runs of the final metric
-with its 95% t-interval; the verdict follows ``verdicts``. A method without
+with its 95% t-interval; the verdict follows ``verdicts``. Runs of different lengths
+(50,000 steps of a protocol's 400,000, and full-length ones) are never pooled: each
+length gets its own rows, shortest first, its methods judged against each other. A method without
 finished runs keeps its row: ``not reproduced``, note ``no runs yet``.
 
 A table measured on data we cannot build here (PacGAN Table 3 on MNIST digits)
@@ -41,7 +43,8 @@ from collapsekit.report.verdicts import NOT_REPRODUCED, Estimate, Rival, verdict
 
 COLUMNS = ["table", "dataset", "method", "metric", "published", "published_error", "ours"]
 COLUMNS += ["ours_ci95", "trials", "steps", "protocol", "verdict", "note"]
-ESTIMATE_COLUMNS = ["ours_low", "ours_high", "ours_n"]  # kept for display, not written to CSV
+# kept for display and the orderings, not written to CSV; length: the runs' planned steps
+ESTIMATE_COLUMNS = ["ours_low", "ours_high", "ours_n", "length"]
 NO_RUNS = "no runs yet"
 
 
@@ -91,8 +94,25 @@ def _metric_rows(
     methods: dict[str, Reproduction],
     dataset: str,
 ) -> list[dict]:
-    """The rows of one table, our dataset and metric: each method against the others."""
+    """The rows of one table, our dataset and metric: each method against the others, once
+    per run length, shortest first (a 50,000- and a 400,000-step run are never pooled)."""
     chosen = {p.method: select_reproduction(runs, methods[p.method], dataset) for p in group}
+    rows = []
+    for length in run_lengths(list(chosen.values())):
+        at_length = {method: of_length(found, length) for method, found in chosen.items()}
+        rows += _length_rows(setting, group, methods, at_length, dataset, length)
+    return rows
+
+
+def _length_rows(
+    setting: PaperSetting,
+    group: list[PublishedResult],
+    methods: dict[str, Reproduction],
+    chosen: dict[str, pd.DataFrame],
+    dataset: str,
+    length: float,
+) -> list[dict]:
+    """The rows of one metric for the runs of one length, ``chosen`` per method."""
     estimates = {
         method: Estimate.of(finished(found)[group[0].metric]) if len(finished(found)) else None
         for method, found in chosen.items()
@@ -103,11 +123,31 @@ def _metric_rows(
             Rival(p.method, p.value, p.error, estimates[p.method]) for p in group if p is not result
         ]
         found = chosen[result.method]
-        rows.append(_row(setting, result, methods[result.method], found, rivals, dataset))
+        row = _row(setting, result, methods[result.method], found, rivals, dataset)
+        rows.append({**row, "length": length})
     return rows
 
 
-def select_reproduction(runs: pd.DataFrame, reproduction: Reproduction, dataset: str) -> pd.DataFrame:
+def run_lengths(found: list[pd.DataFrame]) -> list[float]:
+    """The planned lengths (steps) of the runs behind a group of rows, shortest first;
+    ``[nan]`` (one set of rows) when no run says its length.
+
+    Example:
+        >>> run_lengths([pd.DataFrame({"planned_steps": [50_000, 400_000, 50_000]})])
+        [50000.0, 400000.0]
+    """
+    lengths = {float(s) for frame in found for s in frame["planned_steps"] if pd.notna(s)}
+    return sorted(lengths) or [math.nan]
+
+
+def of_length(found: pd.DataFrame, length: float) -> pd.DataFrame:
+    """The runs of ``found`` planned for ``length`` steps (all of them for ``nan``)."""
+    return found if math.isnan(length) else found[found["planned_steps"] == length]
+
+
+def select_reproduction(
+    runs: pd.DataFrame, reproduction: Reproduction, dataset: str
+) -> pd.DataFrame:
     """All runs (any status) that reproduce ``reproduction`` on ``dataset``: its protocol,
     model, options and, for the metz nets, D width."""
     return select(
@@ -189,8 +229,13 @@ def run_remarks(found: pd.DataFrame) -> list[str]:
 def estimate_columns(metric: str, ours: Estimate | None) -> dict:
     """``ours`` (rounded), ``ours_ci95`` (text) and the estimate's bounds and count."""
     if ours is None:
-        return {"ours": math.nan, "ours_ci95": "", "ours_low": math.nan, "ours_high": math.nan,
-                "ours_n": 0}
+        return {
+            "ours": math.nan,
+            "ours_ci95": "",
+            "ours_low": math.nan,
+            "ours_high": math.nan,
+            "ours_n": 0,
+        }
     return {
         "ours": _rounded(ours.mean),
         "ours_ci95": csv_interval(metric, ours),

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 import reference_models
-from reference_models import loop
 from collapsekit.runs import RunDir
+from reference_models import loop
 from reference_models.training import GANTrainer
 
 VOLATILE = {"elapsed_s"}

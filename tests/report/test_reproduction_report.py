@@ -210,7 +210,7 @@ def test_each_run_is_read_once_and_a_corrupt_folder_is_skipped(runs_root, caplog
 
 def test_orderings_say_whether_each_published_ranking_holds(report):
     written = pd.read_csv(report.paths["orderings_csv"], keep_default_na=False)
-    assert list(written.columns) == ["table", "dataset", "published_ordering", "holds", "ours"]
+    assert list(written.columns) == ["table", "dataset", "steps", "published_ordering", "holds", "ours"]
     rows = {(r.table, r.dataset, r.published_ordering): (r.holds, r.ours) for r in written.itertuples()}
     assert rows[("PacGAN Table 1", "grid25", "PacGAN2 23.8 ± 0.7 > GAN 17.3 ± 0.8")] == (
         "yes", "PacGAN2 21.4 [20.7, 22.1] (5 runs) above GAN 10.4 [9.7, 11.1] (5 runs)"
@@ -228,3 +228,33 @@ def test_orderings_say_whether_each_published_ranking_holds(report):
     markdown = report.paths["markdown"].read_text(encoding="utf-8")
     assert "Published orderings in modes captured: 3 of " in markdown
     assert markdown.index("## Do the published orderings hold?") < markdown.index("## Published numbers")
+
+
+def test_runs_of_different_lengths_get_their_own_rows_and_orderings(tmp_path, make_runs, make_run):
+    """A full-length run is never pooled with shortened ones: each length is judged apart."""
+    short, full = tmp_path / "runs" / "short", tmp_path / "runs" / "full"
+    make_runs(short, "pacgan", "vanilla", {}, RING, [8, 8, 8, 8, 8], steps=50_000)
+    make_runs(short, "pacgan", "pacgan", {"pack": 2}, RING, [8, 8, 8, 8, 8], steps=50_000)
+    make_runs(full, "pacgan", "vanilla", {}, RING, [6, 6, 7], steps=400_000)
+    make_runs(full, "pacgan", "pacgan", {"pack": 2}, RING, [8, 8, 8], steps=400_000)
+    make_run(full, "pacgan", "vanilla", {}, RING, 3, 5, steps=400_000, status="incomplete")
+    result = build_reproductions([tmp_path / "runs"], tmp_path / "out")
+    written = pd.read_csv(result.paths["reproductions_csv"], dtype={"steps": str})
+    gan = written[(written.table == "PacGAN Table 1") & (written.dataset == "ring8")
+                  & (written.method == "GAN") & (written.metric == "modes_captured")]  # fmt: skip
+    assert gan.steps.tolist() == ["50000", "400000"]  # shortest first
+    assert gan.trials.tolist() == [5, 3]
+    assert gan.ours.tolist() == pytest.approx([8.0, 19 / 3], abs=1e-4)
+    assert "not counted: 1 incomplete" not in gan.note.iloc[0]
+    assert "not counted: 1 incomplete" in gan.note.iloc[1]
+    assert gan.protocol.tolist() == [
+        "pacgan (50,000 of 400,000 steps; 5 of 10 trials)",
+        "pacgan (3 of 10 trials)",
+    ]
+    orderings = pd.read_csv(result.paths["orderings_csv"], keep_default_na=False, dtype=str)
+    pac2 = orderings[
+        (orderings.dataset == "ring8") & orderings.published_ordering.str.startswith("PacGAN2")
+    ]
+    assert pac2.steps.tolist() == ["50000", "400000"]
+    assert pac2.holds.tolist() == ["no", "yes"]
+    assert pac2.ours.iloc[1] == "PacGAN2 8.0 [8.0, 8.0] (3 runs) above GAN 6.3 [4.9, 7.8] (3 runs)"
