@@ -8,7 +8,7 @@ import click
 
 from collapsekit.cli.common import clear_errors
 
-SHOWN = ["table", "dataset", "method", "metric", "published", "ours", "ours_ci95", "trials"]
+SHOWN = ["table", "dataset", "method", "metric", "published", "ours", "ours_ci95", "trials", "steps"]
 SHOWN += ["verdict"]
 
 
@@ -49,10 +49,11 @@ def reproductions_command(roots: tuple[Path, ...], out: Path, notes: Path | None
     table = report.reproductions[SHOWN].astype(object).fillna("")
     click.echo(table.to_string(index=False))
     click.echo("Published orderings in modes captured:")
-    click.echo(report.orderings[["table", "dataset", "published_ordering", "holds"]].to_string(index=False))
+    shown = ["table", "dataset", "steps", "published_ordering", "holds"]
+    click.echo(report.orderings[shown].to_string(index=False))
     count = len(report.runs)
     click.echo(f"Reproduction report of {count} run{'s' if count != 1 else ''} ({report.seconds:.1f} s)")
     for key in report.unmatched_notes:
-        click.echo(f"  note matches no row: {', '.join(key)}", err=True)
+        click.echo(f"  note matches no row: {', '.join(filter(None, key))}", err=True)
     for path in report.paths.values():
         click.echo(f"  {path}")

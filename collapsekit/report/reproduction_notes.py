@@ -3,7 +3,9 @@
 A notes file is a CSV with the header ``table,dataset,method,metric,note``; each
 note is appended (after ``; ``) to the note of the row with the same four keys,
 in any of the report's tables, so a measured reason for a ``not reproduced`` row
-stays with it when the report is made again. A note matching no row is reported
+stays with it when the report is made again. An optional ``steps`` column ties a
+note to the rows of runs of that length (``50000``), for a table whose runs have
+several; empty, the note goes with every length. A note matching no row is reported
 with a warning, so a typo in a method name does not vanish silently.
 
 Example:
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import math
 import os
 from pathlib import Path
 
@@ -24,7 +27,9 @@ from collapsekit.errors import CollapsekitError
 
 KEY_COLUMNS = ("table", "dataset", "method", "metric")  # a row's identity, for notes
 NOTE_COLUMNS = (*KEY_COLUMNS, "note")
-Notes = dict[tuple[str, str, str, str], list[str]]  # hand-written notes by row identity
+STEPS = "steps"  # optional column: the run length a note is about ("" for every length)
+# hand-written notes by row identity and run length ("" for any)
+Notes = dict[tuple[str, str, str, str, str], list[str]]
 
 logger = logging.getLogger(__name__)
 
@@ -54,31 +59,63 @@ def read_notes(path: str | os.PathLike) -> Notes:
         reason = getattr(error, "strerror", None) or error
         raise CollapsekitError(f"cannot read notes file {path} ({reason}); {fix}") from None
     notes: Notes = {}
-    for row in rows:
+    for line, row in enumerate(rows, start=2):
         note = (row.get("note") or "").strip()
         if note:
             key = tuple((row.get(c) or "").strip() for c in KEY_COLUMNS)
-            notes.setdefault(key, []).append(note)
+            notes.setdefault((*key, _steps(row, path, line)), []).append(note)
     return notes
+
+
+def _steps(row: dict, path: Path, line: int) -> str:
+    """The note's ``steps`` cell as a whole number of steps, or "" (any length)."""
+    text = (row.get(STEPS) or "").strip().replace(",", "").replace("_", "")
+    if text and not text.isdigit():
+        raise CollapsekitError(
+            f"notes file {path}, line {line}: steps {row.get(STEPS)!r} is not a whole number of "
+            "steps; write the run length (50000) or leave the cell empty for every length"
+        )
+    return str(int(text)) if text else ""
+
+
+def row_keys(frame: pd.DataFrame) -> list[tuple[tuple[str, ...], str]]:
+    """Each row's identity (its four key columns) and run length ("" when unknown)."""
+    lengths = frame["length"] if "length" in frame else [math.nan] * len(frame)
+    return [
+        (tuple(str(row[c]) for c in KEY_COLUMNS), "" if pd.isna(length) else str(int(length)))
+        for (_, row), length in zip(frame.iterrows(), lengths, strict=True)
+    ]
+
+
+def _matching(notes: Notes, identity: tuple[str, ...], length: str) -> list[str]:
+    """The notes for a row: those of its identity about its length or about every length."""
+    return [
+        text
+        for (*key, steps), texts in notes.items()
+        if tuple(key) == identity and steps in ("", length)
+        for text in texts
+    ]
 
 
 def join_notes(frame: pd.DataFrame, notes: Notes | None) -> list[str]:
     """Each row's note with the hand-written notes for its keys appended (``; ``-separated)."""
     if not notes:
         return list(frame["note"])
-    identities = [tuple(str(row[c]) for c in KEY_COLUMNS) for _, row in frame.iterrows()]
     return [
-        "; ".join(filter(None, [str(note or ""), *notes.get(identity, [])]))
-        for identity, note in zip(identities, frame["note"], strict=True)
+        "; ".join(filter(None, [str(note or ""), *_matching(notes, identity, length)]))
+        for (identity, length), note in zip(row_keys(frame), frame["note"], strict=True)
     ]
 
 
 def unmatched_notes(notes: Notes | None, frames: list[pd.DataFrame]) -> list[tuple[str, ...]]:
-    """Keys of notes that match no row of ``frames`` (logged as warnings)."""
-    present = {
-        tuple(str(row[c]) for c in KEY_COLUMNS) for frame in frames for _, row in frame.iterrows()
-    }
-    unmatched = [key for key in (notes or {}) if key not in present]
+    """Keys of notes (with their steps, "" for any) that match no row of ``frames`` (logged)."""
+    present = [key for frame in frames for key in row_keys(frame)]
+    unmatched = [
+        key
+        for key in (notes or {})
+        if not any(key[:4] == identity and key[4] in ("", length) for identity, length in present)
+    ]
     for key in unmatched:
-        logger.warning("note for %s matches no row of the reproduction tables", ", ".join(key))
+        where = ", ".join(filter(None, key))
+        logger.warning("note for %s matches no row of the reproduction tables", where)
     return unmatched

@@ -124,6 +124,8 @@ def _length_rows(
         ]
         found = chosen[result.method]
         row = _row(setting, result, methods[result.method], found, rivals, dataset)
+        if not row["steps"] and not math.isnan(length):  # no finished run: the planned length
+            row["steps"] = str(int(length))
         rows.append({**row, "length": length})
     return rows
 

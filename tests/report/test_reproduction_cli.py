@@ -19,7 +19,7 @@ def test_prints_the_table_and_the_paths_written(root, tmp_path):
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].split() == ["table", "dataset", "method", "metric", "published", "ours",
-                                "ours_ci95", "trials", "verdict"]
+                                "ours_ci95", "trials", "steps", "verdict"]
     assert any(line.split()[:6] == ["VEEGAN", "Table", "1", "ring8", "GAN", "modes_captured"]
                and line.endswith("reproduced") and "[0.6, 1.8]" in line for line in lines)
     assert "Reproduction report of 5 runs" in result.output
@@ -48,6 +48,7 @@ def test_a_notes_row_matching_nothing_is_named(root, tmp_path):
         ("missing root", "does not exist"),
         ("unreadable notes", "cannot read notes file"),
         ("notes without columns", "lacks the column(s) metric, note"),
+        ("notes with bad steps", "line 2: steps 'half' is not a whole number of steps"),
         ("out is a file", "is a file, not a folder"),
     ],
 )
@@ -55,6 +56,7 @@ def test_bad_input_gives_one_line_and_exit_code_2(root, tmp_path, case, message)
     (tmp_path / "empty").mkdir()
     (tmp_path / "file.txt").write_text("not a folder")
     (tmp_path / "bad-notes.csv").write_text("table,dataset,method\na,b,c\n")
+    (tmp_path / "bad-steps.csv").write_text("table,dataset,method,metric,steps,note\na,b,c,d,half,e\n")
     arguments = {
         "no runs": [str(tmp_path / "empty"), "--out", str(tmp_path / "o")],
         "missing root": [str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")],
@@ -62,6 +64,8 @@ def test_bad_input_gives_one_line_and_exit_code_2(root, tmp_path, case, message)
                              "--notes", str(tmp_path / "absent.csv")],
         "notes without columns": [str(root), "--out", str(tmp_path / "o"),
                                   "--notes", str(tmp_path / "bad-notes.csv")],
+        "notes with bad steps": [str(root), "--out", str(tmp_path / "o"),
+                                 "--notes", str(tmp_path / "bad-steps.csv")],
         "out is a file": [str(root), "--out", str(tmp_path / "file.txt")],
     }[case]
     result = CliRunner().invoke(main, ["reproductions", *arguments])

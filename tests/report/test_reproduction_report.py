@@ -134,7 +134,7 @@ def test_reverse_kl_is_computed_from_the_mode_counts(report):
 def test_notes_file_is_joined_and_unmatched_notes_reported(report):
     grid_gan = row(report.reproductions, "VEEGAN Table 1", "grid25", "GAN", "modes_captured")
     assert grid_gan.note.endswith("; grid GAN runs hop, measured; second note")
-    assert report.unmatched_notes == [("PacGAN Table 1", "ring8", "ALI", "modes_captured")]
+    assert report.unmatched_notes == [("PacGAN Table 1", "ring8", "ALI", "modes_captured", "")]
 
 
 def test_default_protocol_table_checks_the_published_orderings(report):
@@ -238,7 +238,18 @@ def test_runs_of_different_lengths_get_their_own_rows_and_orderings(tmp_path, ma
     make_runs(full, "pacgan", "vanilla", {}, RING, [6, 6, 7], steps=400_000)
     make_runs(full, "pacgan", "pacgan", {"pack": 2}, RING, [8, 8, 8], steps=400_000)
     make_run(full, "pacgan", "vanilla", {}, RING, 3, 5, steps=400_000, status="incomplete")
-    result = build_reproductions([tmp_path / "runs"], tmp_path / "out")
+    notes = tmp_path / "notes.csv"
+    notes.write_text(
+        "table,dataset,method,metric,steps,note\n"
+        "PacGAN Table 1,ring8,GAN,modes_captured,50000,short runs hold 8\n"
+        "PacGAN Table 1,ring8,GAN,modes_captured,,every length\n"
+        "PacGAN Table 1,ring8,GAN,modes_captured,\"100,000\",no such length\n",
+        encoding="utf-8",
+    )
+    result = build_reproductions([tmp_path / "runs"], tmp_path / "out", notes)
+    assert result.unmatched_notes == [
+        ("PacGAN Table 1", "ring8", "GAN", "modes_captured", "100000")
+    ]
     written = pd.read_csv(result.paths["reproductions_csv"], dtype={"steps": str})
     gan = written[(written.table == "PacGAN Table 1") & (written.dataset == "ring8")
                   & (written.method == "GAN") & (written.metric == "modes_captured")]  # fmt: skip
@@ -247,6 +258,12 @@ def test_runs_of_different_lengths_get_their_own_rows_and_orderings(tmp_path, ma
     assert gan.ours.tolist() == pytest.approx([8.0, 19 / 3], abs=1e-4)
     assert "not counted: 1 incomplete" not in gan.note.iloc[0]
     assert "not counted: 1 incomplete" in gan.note.iloc[1]
+    assert gan.note.iloc[0].endswith("; short runs hold 8; every length")
+    assert gan.note.iloc[1].endswith("; every length") and "hold 8" not in gan.note.iloc[1]
+    pac3 = written[(written.dataset == "ring8") & (written.method == "PacGAN3")
+                   & (written.metric == "modes_captured")]  # fmt: skip
+    assert pac3.steps.tolist() == ["50000", "400000"]  # no runs: the length the row is for
+    assert pac3.trials.tolist() == [0, 0]
     assert gan.protocol.tolist() == [
         "pacgan (50,000 of 400,000 steps; 5 of 10 trials)",
         "pacgan (3 of 10 trials)",
