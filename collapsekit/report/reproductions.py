@@ -5,8 +5,8 @@ for a method we implement (``published.REPRODUCTIONS``), measured by runs of the
 paper's protocol. Our value is the mean over finished runs of the final metric
 with its 95% t-interval; the verdict follows ``verdicts``. Runs of different lengths
 (50,000 steps of a protocol's 400,000, and full-length ones) are never pooled: each
-length gets its own rows, shortest first, its methods judged against each other. A method without
-finished runs keeps its row: ``not reproduced``, note ``no runs yet``.
+length gets its own rows, shortest first, its methods judged against each other. A
+method without finished runs keeps its row: ``not reproduced``, note ``no runs yet``.
 
 A table measured on data we cannot build here (PacGAN Table 3 on MNIST digits)
 has its rows once per dataset standing in for it (``PaperSetting.stand_ins``:
@@ -147,9 +147,7 @@ def of_length(found: pd.DataFrame, length: float) -> pd.DataFrame:
     return found if math.isnan(length) else found[found["planned_steps"] == length]
 
 
-def select_reproduction(
-    runs: pd.DataFrame, reproduction: Reproduction, dataset: str
-) -> pd.DataFrame:
+def select_reproduction(runs: pd.DataFrame, reproduction: Reproduction, dataset: str) -> pd.DataFrame:
     """All runs (any status) that reproduce ``reproduction`` on ``dataset``: its protocol,
     model, options and, for the metz nets, D width."""
     return select(
@@ -231,13 +229,8 @@ def run_remarks(found: pd.DataFrame) -> list[str]:
 def estimate_columns(metric: str, ours: Estimate | None) -> dict:
     """``ours`` (rounded), ``ours_ci95`` (text) and the estimate's bounds and count."""
     if ours is None:
-        return {
-            "ours": math.nan,
-            "ours_ci95": "",
-            "ours_low": math.nan,
-            "ours_high": math.nan,
-            "ours_n": 0,
-        }
+        return {"ours": math.nan, "ours_ci95": "", "ours_low": math.nan, "ours_high": math.nan,
+                "ours_n": 0}
     return {
         "ours": _rounded(ours.mean),
         "ours_ci95": csv_interval(metric, ours),
