@@ -21,6 +21,21 @@ def metrics_of(summary):
     }
 
 
+def train_interrupted_at(step, config, run_dir, monkeypatch):
+    """Train ``config`` into ``run_dir`` and stop it with Ctrl-C as it reaches ``step``."""
+    original = GANTrainer.train_step
+
+    def interrupt(self):
+        if self.step == step:
+            raise KeyboardInterrupt
+        return original(self)
+
+    monkeypatch.setattr(GANTrainer, "train_step", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        reference_models.train(config, run_dir, progress=False)
+    monkeypatch.setattr(GANTrainer, "train_step", original)
+
+
 def test_same_seed_same_metrics(tiny_config, tmp_path):
     first = reference_models.train(tiny_config(seed=3), tmp_path / "a", progress=False)
     second = reference_models.train(tiny_config(seed=3), tmp_path / "b", progress=False)
@@ -63,17 +78,7 @@ def test_run_folder_holds_everything(tiny_config, tmp_path):
 def test_resume_gives_the_same_result_as_an_uninterrupted_run(tiny_config, tmp_path, monkeypatch):
     whole = reference_models.train(tiny_config(steps=60), tmp_path / "whole", progress=False)
 
-    original = GANTrainer.train_step
-
-    def interrupt_at_step_50(self):
-        if self.step == 50:
-            raise KeyboardInterrupt
-        return original(self)
-
-    monkeypatch.setattr(GANTrainer, "train_step", interrupt_at_step_50)
-    with pytest.raises(KeyboardInterrupt):
-        reference_models.train(tiny_config(steps=60), tmp_path / "cut", progress=False)
-    monkeypatch.setattr(GANTrainer, "train_step", original)
+    train_interrupted_at(50, tiny_config(steps=60), tmp_path / "cut", monkeypatch)
     cut = RunDir.open(tmp_path / "cut")
     assert cut.read_summary()["status"] == "interrupted"
     assert cut.read_history()["step"].tolist() == [0, 20, 40]
@@ -196,17 +201,7 @@ def test_a_long_run_observes_every_kth_step_and_resumes_on_the_same_steps(
         assert whole.metrics[key] == unwatched.metrics[key] == every_step.metrics[key]
 
     monkeypatch.setattr(loop, "MAX_OBSERVED_STEPS", 15)
-    original = GANTrainer.train_step
-
-    def interrupt_at_step_50(self):
-        if self.step == 50:
-            raise KeyboardInterrupt
-        return original(self)
-
-    monkeypatch.setattr(GANTrainer, "train_step", interrupt_at_step_50)
-    with pytest.raises(KeyboardInterrupt):
-        reference_models.train(tiny_config(steps=60), tmp_path / "cut", progress=False)
-    monkeypatch.setattr(GANTrainer, "train_step", original)
+    train_interrupted_at(50, tiny_config(steps=60), tmp_path / "cut", monkeypatch)
     resumed = reference_models.resume(tmp_path / "cut", progress=False)
     assert metrics_of(resumed) == metrics_of(whole)
     pd.testing.assert_frame_equal(RunDir(tmp_path / "cut").read_equilibrium(), frame)
