@@ -87,14 +87,15 @@ def row_keys(frame: pd.DataFrame) -> list[tuple[tuple[str, ...], str]]:
     ]
 
 
+def _applies(key: tuple[str, ...], identity: tuple[str, ...], length: str) -> bool:
+    """Whether the note ``key`` (four keys and steps) belongs to a row: same identity, and
+    about the row's length or about every length."""
+    return key[:4] == identity and key[4] in ("", length)
+
+
 def _matching(notes: Notes, identity: tuple[str, ...], length: str) -> list[str]:
-    """The notes for a row: those of its identity about its length or about every length."""
-    return [
-        text
-        for (*key, steps), texts in notes.items()
-        if tuple(key) == identity and steps in ("", length)
-        for text in texts
-    ]
+    """The notes for a row, in the file's order."""
+    return [text for key, texts in notes.items() if _applies(key, identity, length) for text in texts]
 
 
 def join_notes(frame: pd.DataFrame, notes: Notes | None) -> list[str]:
@@ -113,7 +114,7 @@ def unmatched_notes(notes: Notes | None, frames: list[pd.DataFrame]) -> list[tup
     unmatched = [
         key
         for key in (notes or {})
-        if not any(key[:4] == identity and key[4] in ("", length) for identity, length in present)
+        if not any(_applies(key, identity, length) for identity, length in present)
     ]
     for key in unmatched:
         where = ", ".join(filter(None, key))
